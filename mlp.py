@@ -21,7 +21,7 @@ Activation names accepted for ``f_function`` / ``g_function``:
 ``'softplus'`` (β = 1) and ``'gelu'`` (exact, erf form).
 
 Run ``python mlp.py --check [path/to/other/mlp.py]`` for the course-style
-self-check table (see ``gradcheck.py``).
+self-check table (see ``lab/selfcheck.py``).
 """
 import math
 
@@ -271,5 +271,5 @@ def _check_finite(t, name):
 if __name__ == "__main__":
     import sys
 
-    from gradcheck import selfcheck_main
-    sys.exit(selfcheck_main())
+    from lab.selfcheck import main
+    sys.exit(main())

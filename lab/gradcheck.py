@@ -15,7 +15,7 @@ Errors are printed rounded *up* to a power of ten so that the line is the same
 on every machine (the notebooks' stored outputs are compared by nbval).
 
 ``check_mlp(net, x, y, loss)`` runs a whole ``mlp.MLP`` against autograd and
-finite differences; ``python mlp.py --check [path]`` (``selfcheck_main``) runs
+finite differences; ``python mlp.py --check [path]`` (``lab/selfcheck.py``) runs
 the course-style battery against any file with the course's mlp.py API.
 """
 import math
@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["Verdict", "cmp", "autograd_grad", "numerical_grad", "check_gradient",
-           "torch_activation", "check_mlp", "fmt_err", "selfcheck_main"]
+           "torch_activation", "check_mlp", "fmt_err"]
 
 # Default tolerances by dtype: |ours − ref| ≤ atol + rtol·max|ref|, element-wise maximum.
 TOLERANCES = {torch.float64: (1e-9, 1e-7), torch.float32: (1e-5, 1e-4)}
@@ -211,7 +211,3 @@ def check_mlp(net, x, y, loss="mse", *, finite_differences=False, verbose=True):
     return all(results)
 
 
-def selfcheck_main(argv=None):
-    """Entry point of ``python mlp.py --check [path]``; implemented in selfcheck.py."""
-    from selfcheck import main
-    return main(argv)
