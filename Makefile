@@ -1,0 +1,48 @@
+# Backprop Lab — convenience targets. Each one is a plain command you can also type yourself.
+PYTHON ?= python3
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+
+.PHONY: help setup setup-dev lab test test-fast bench notebooks figures gallery train-digits selfcheck clean
+
+help:        ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup:       ## install what the notebooks need
+	$(PYTHON) -m pip install -r requirements.txt
+
+setup-dev: setup  ## install what the tests need too
+	$(PYTHON) -m pip install -r requirements-dev.txt
+
+lab: setup   ## open JupyterLab on the notebooks (the main job)
+	$(PYTHON) -m jupyter lab notebooks/
+
+test: setup-dev  ## the full test suite: unit tests, nbval over every notebook, browser test
+	$(PYTHON) -m pytest
+
+test-fast:   ## unit tests only (no notebooks, no browser)
+	$(PYTHON) -m pytest tests -m "not browser"
+
+bench:       ## benchmarks: mlp.py vs autograd, gd.py speed, notebook execution times
+	$(PYTHON) benchmarks/bench_mlp.py
+	$(PYTHON) benchmarks/bench_gd.py
+	$(PYTHON) benchmarks/bench_notebooks.py
+
+notebooks:   ## rebuild the notebooks from their builders and store fresh outputs (fresh kernels)
+	$(PYTHON) tools/build_theory_notebooks.py
+	$(PYTHON) tools/build_impl_notebooks.py
+	$(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+
+figures:     ## export every notebook figure to figures/ (runs the notebooks, leaves them unchanged)
+	BACKPROP_SAVE_FIGURES=1 $(PYTHON) -m jupyter nbconvert --to notebook --execute --output-dir /tmp/backprop-lab-nbout $(NOTEBOOKS)
+
+gallery:     ## the digit gallery made by gd.py's CLI
+	$(PYTHON) gd.py --model digits --out figures/digits --gallery figures/digits_gallery.png
+
+train-digits: ## retrain the embedded digits classifier (seeded, < 2 min)
+	$(PYTHON) tools/train_digits.py
+
+selfcheck:   ## course-style check of mlp.py (or: python mlp.py --check path/to/other/mlp.py)
+	$(PYTHON) mlp.py --check
+
+clean:       ## remove caches and test artifacts
+	rm -rf .pytest_cache .hypothesis artifacts __pycache__ */__pycache__
