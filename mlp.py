@@ -34,14 +34,18 @@ __all__ = ["MLP", "mse_loss", "bce_loss", "ACTIVATIONS"]
 # Linear: z = x Wᵀ + b        x: (N, in)   W: (out, in)   b: (out,)   z: (N, out)
 # ----------------------------------------------------------------------------
 def linear(x, W, b):
-    return x @ W.T + b
+    return torch.addmm(b, x, W.T)      # = x @ W.T + b, in one call (no temporary for x @ W.T)
 
 
-def linear_backward(dJdz, x, W):
-    """Return (dJdx, dJdW, dJdb) given dJdz of shape (N, out)."""
-    dJdx = dJdz @ W            # (N, out) @ (out, in) -> (N, in)
-    dJdW = dJdz.T @ x          # (out, N) @ (N, in)   -> (out, in)
-    dJdb = dJdz.sum(dim=0)     # the bias is shared by every row of the batch
+def linear_backward(dJdz, x, W, need_dJdx=True):
+    """Return (dJdx, dJdW, dJdb) given dJdz of shape (N, out).
+
+    The first layer's input is the data, whose gradient nobody needs: pass
+    ``need_dJdx=False`` there to skip that matrix product (dJdx is then None).
+    """
+    dJdx = dJdz @ W if need_dJdx else None   # (N, out) @ (out, in) -> (N, in)
+    dJdW = dJdz.T @ x                         # (out, N) @ (N, in)   -> (out, in)
+    dJdb = dJdz.sum(dim=0)                    # the bias is shared by every row of the batch
     return dJdx, dJdW, dJdb
 
 
@@ -62,7 +66,9 @@ def relu(z):
 
 
 def relu_backward(dJda, z, a):
-    return dJda * (z > 0).to(dJda.dtype)           # φ'(0) taken as 0, as PyTorch does
+    # ReLU'(z) is 1 where z > 0 and 0 elsewhere (0 at z = 0, as PyTorch does). Since a = ReLU(z)
+    # is ≥ 0, sign(a) is exactly that 0/1 mask, in dJda's dtype (faster here than z > 0).
+    return dJda * torch.sign(a)
 
 
 RELU_SCALE = 5.0   # question 1.2: f(z) = 5·ReLU(z)
@@ -73,7 +79,7 @@ def scaled_relu(z):
 
 
 def scaled_relu_backward(dJda, z, a):
-    return dJda * (RELU_SCALE * (z > 0).to(dJda.dtype))   # slope 5, not 1
+    return RELU_SCALE * dJda * torch.sign(a)        # slope 5, not 1 (sign(a): the 0/1 mask)
 
 
 LEAKY_SLOPE = 0.01
@@ -201,7 +207,7 @@ class MLP:
         dJdz3 = self.g_backward(dJdy_hat, c["z3"], c["y_hat"])
         dJdz2, dJdW2, dJdb2 = linear_backward(dJdz3, c["z2"], p["W2"])
         dJdz1 = self.f_backward(dJdz2, c["z1"], c["z2"])
-        _, dJdW1, dJdb1 = linear_backward(dJdz1, c["x"], p["W1"])
+        _, dJdW1, dJdb1 = linear_backward(dJdz1, c["x"], p["W1"], need_dJdx=False)
         self.grads = dict(dJdW1=dJdW1, dJdb1=dJdb1, dJdW2=dJdW2, dJdb2=dJdb2)
 
     def clear_grad_and_cache(self):
@@ -229,7 +235,7 @@ def mse_loss(y, y_hat):
     _check_pair(y, y_hat)
     diff = y_hat - y
     J = (diff * diff).mean()
-    dJdy_hat = 2 * diff / diff.numel()
+    dJdy_hat = diff * (2 / diff.numel())
     return J, dJdy_hat
 
 
@@ -241,14 +247,15 @@ BCE_EPS = 1e-12          # ... and its gradient divides by max(ŷ(1 − ŷ), 1e-
 def bce_loss(y, y_hat):
     _check_pair(y, y_hat)
     for name, t in (("y", y), ("y_hat", y_hat)):
-        if ((t < 0) | (t > 1)).any():
-            raise ValueError(f"bce_loss needs {name} in [0, 1]; got values from "
-                             f"{t.min().item():.4g} to {t.max().item():.4g}")
+        lo, hi = (v.item() for v in torch.aminmax(t))
+        if lo < 0 or hi > 1:
+            raise ValueError(f"bce_loss needs {name} in [0, 1]; got values from {lo:.4g} to {hi:.4g}")
+    one_minus_y_hat = 1 - y_hat
     log_p = torch.log(y_hat).clamp(min=BCE_LOG_FLOOR)
-    log_q = torch.log(1 - y_hat).clamp(min=BCE_LOG_FLOOR)
+    log_q = torch.log(one_minus_y_hat).clamp(min=BCE_LOG_FLOOR)
     J = -(y * log_p + (1 - y) * log_q).mean()
-    # d/dŷ of −[y log ŷ + (1−y) log(1−ŷ)] = (ŷ − y) / (ŷ(1 − ŷ))
-    dJdy_hat = (y_hat - y) / (y_hat * (1 - y_hat)).clamp(min=BCE_EPS) / y_hat.numel()
+    # d/dŷ of −[y log ŷ + (1−y) log(1−ŷ)] = (ŷ − y) / (ŷ(1 − ŷ)), then 1/numel for the mean
+    dJdy_hat = (y_hat - y) / (y_hat * one_minus_y_hat).clamp(min=BCE_EPS) / y_hat.numel()
     return J, dJdy_hat
 
 
@@ -264,7 +271,9 @@ def _check_pair(y, y_hat):
 
 
 def _check_finite(t, name):
-    if not torch.isfinite(t).all():
+    if math.isfinite(t.sum()):      # a sum of finite numbers is finite: one cheap pass, no temporary
+        return
+    if not torch.isfinite(t).all():  # (a finite sum can still overflow: look element by element)
         raise ValueError(f"{name} contains NaN or inf ({int((~torch.isfinite(t)).sum())} of {t.numel()} values)")
 
 
