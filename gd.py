@@ -1,0 +1,1077 @@
+"""Gradient ascent on the input image: class visualization and DeepDream, with every trick.
+
+Drop-in for the course's ``gd.py`` (see shared CONTRACT.md): the course's functions keep their
+names, argument order and meaning, and its call ``gradient_descent(input, model, loss)`` climbs
+the class logit ``loss(model(normalize_and_jitter(img)))``.  Everything else is an extension:
+
+* ``Settings`` — one field per trick (jitter, blur, clamp, weight decay, gradient blur,
+  octaves, step rule), so a notebook slider can bind to each; ``TRICKS`` says how to switch
+  each one off; ``default_settings(model_name)`` gives tuned defaults.
+* Objectives — ``ClassLogit``, ``LayerChannel``, ``LayerUnit``, ``LayerDream``; ``visualize``
+  runs any of them from gray noise or from a given picture ("dream on a picture").
+* Models — ``load_model("digits" | "vgg13_bn" | "auto")``.  ``digits`` is a small CNN trained
+  on scikit-learn's bundled 8x8 handwritten digits (``tools/train_digits.py``); its weights
+  ship in ``models/digits_cnn.pt`` and are checked against a recorded SHA-256.  It takes the
+  same input as the course's VGG: (N, 3, 32, 32) images in [0, 1] normalized with the ImageNet
+  mean/std.  torchvision is imported only for ``vgg13_bn``.
+* Scoring — ``class_probability`` (as the course scores it, and on the normalized input),
+  ``recognize_digits`` (independent scikit-learn classifiers reading the 8x8 downsample),
+  ``robustness`` (target probability under random shifts/rotations/rescalings).
+* CLI — ``python gd.py --help``.
+
+Promises to the caller: the model's weights and buffers never change; every submodule's
+train/eval flag and every parameter's ``requires_grad`` are restored afterwards; the caller's
+``input`` tensor is never modified in place — the optimized image is returned as a NEW,
+detached tensor.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import math
+import os
+import socket
+import sys
+import time
+from collections import Counter, OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = [
+    "normalize_and_jitter", "forward_and_return_activation", "gradient_descent", "save_img",
+    "main", "Settings", "TRICKS", "default_settings", "load_model", "ModelInfo", "DigitsCNN",
+    "ClassLogit", "LayerChannel", "LayerUnit", "LayerDream", "Objective", "visualize", "Result",
+    "StopRequested", "class_probability", "recognize_digits", "robustness", "MODEL_NAMES",
+    "WeightsUnavailable", "save_gallery",
+]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+MODEL_NAMES = ("auto", "digits", "vgg13_bn")
+COURSE_LABELS = (0, 12, 954)  # tench, house finch, banana — the course's main()
+
+HERE = Path(__file__).resolve().parent
+DIGITS_WEIGHTS = HERE / "models" / "digits_cnn.pt"
+# SHA-256 of models/digits_cnn.pt as written by tools/train_digits.py (checked on every load).
+DIGITS_SHA256 = "c9967563e88627cc6dbddbd08ba195631b813e324a9dec02eb70e2d201620da9"
+VGG13_BN_URL = "https://download.pytorch.org/models/vgg13_bn-abd245e5.pth"
+
+
+# ----------------------------------------------------------------------------------------------
+# The course's API
+# ----------------------------------------------------------------------------------------------
+def _normalize(img, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    m = torch.as_tensor(mean, dtype=img.dtype, device=img.device).view(1, -1, 1, 1)
+    s = torch.as_tensor(std, dtype=img.dtype, device=img.device).view(1, -1, 1, 1)
+    return (img - m) / s
+
+
+def normalize_and_jitter(img, step=32):
+    """Roll ``img`` by random (dx, dy) in [-step, step-1) along the last two axes, then normalize
+    with the ImageNet mean/std (what the network expects).  ``step=0`` rolls nothing."""
+    if step and step > 0:
+        dx, dy = (int(v) for v in torch.randint(-step, max(step - 1, -step + 1), (2,)))
+        img = img.roll(dx, -1).roll(dy, -2)
+    return _normalize(img)
+
+
+def forward_and_return_activation(model, input, module):
+    """Run ``model(input)`` and return the output of ``module`` (caught with a forward hook).
+
+    Returns ``(activation, model_output)`` only if asked via ``_both``; the course's form returns
+    the activation alone."""
+    return _forward_with_activation(model, input, module)[0]
+
+
+def _forward_with_activation(model, input, module):
+    store = {}
+
+    def hook(_m, _inp, out):
+        store["act"] = out
+
+    handle = module.register_forward_hook(hook)
+    try:
+        out = model(input)
+    finally:
+        handle.remove()
+    if "act" not in store:
+        raise ValueError(f"module {module.__class__.__name__} was not called by the model's forward")
+    return store["act"], out
+
+
+def save_img(image, path):
+    """Save a (1, C, H, W) (or (C, H, W)) tensor as an image file; values are clamped to [0, 1]."""
+    from PIL import Image
+
+    t = image.detach().to("cpu", torch.float32)
+    if t.dim() == 4:
+        if t.shape[0] != 1:
+            raise ValueError(f"save_img saves one image: got a batch of {t.shape[0]}")
+        t = t[0]
+    if t.dim() != 3 or t.shape[0] not in (1, 3):
+        raise ValueError(f"save_img needs (1, C, H, W) or (C, H, W) with C in (1, 3); got {tuple(image.shape)}")
+    arr = (t.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    if arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(str(path))
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# Settings and tricks
+# ----------------------------------------------------------------------------------------------
+STEP_RULES = ("plain", "normalized")
+
+
+@dataclass
+class Settings:
+    """One field per trick; every field can be bound to a notebook slider.
+
+    Units: pixels of the full-resolution image unless said otherwise; the image lives in [0, 1].
+    """
+    iterations: int = 256          # total gradient steps (shared among the octaves)
+    lr: float = 0.05               # step size (image units per step)
+    step_rule: str = "normalized"  # "plain": img += lr*grad;  "normalized": img += lr*grad/mean|grad|
+    jitter: int = 0                # random roll of up to ±jitter px before each step (0 = off)
+    blur_every: int = 0            # Gaussian-blur the image every N steps (0 = off)
+    blur_sigma: float = 0.5        # ... with this sigma (px)
+    clamp: bool = True             # clamp pixels to [0, 1] after every step
+    weight_decay: float = 0.0      # per step: img -= weight_decay * (img - decay_to)   (0 = off)
+    decay_to: float = 0.0          # the value weight decay pulls towards (0 = black background)
+    grad_blur_sigma: float = 0.0   # Gaussian-blur the gradient with this sigma (px) (0 = off)
+    octaves: int = 1               # optimize at this many scales, coarse to fine (1 = off)
+    octave_scale: float = 2.0      # size ratio between consecutive octaves (> 1)
+    init_mean: float = 0.5         # noise start: gray level ...
+    init_std: float = 8 / 255      # ... and noise std (the course: (randn*8+128)/255)
+    seed: Optional[int] = 0        # seeds the noise start and the jitter (None = don't seed)
+    callback_every: int = 1        # call the callback every N steps
+
+    def validate(self):
+        def bad(name, value, allowed):
+            raise ValueError(f"Settings.{name}={value!r} is invalid: {allowed}")
+
+        if not isinstance(self.iterations, int) or isinstance(self.iterations, bool) or self.iterations < 0:
+            bad("iterations", self.iterations, "must be an integer >= 0")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            bad("lr", self.lr, "must be a finite number > 0")
+        if self.step_rule not in STEP_RULES:
+            bad("step_rule", self.step_rule, f"allowed: {', '.join(STEP_RULES)}")
+        if not isinstance(self.jitter, int) or self.jitter < 0:
+            bad("jitter", self.jitter, "must be an integer number of pixels >= 0 (0 = off)")
+        if not isinstance(self.blur_every, int) or self.blur_every < 0:
+            bad("blur_every", self.blur_every, "must be an integer >= 0 (0 = off)")
+        if not self.blur_sigma > 0:
+            bad("blur_sigma", self.blur_sigma, "must be > 0 pixels")
+        if not 0 <= self.weight_decay < 1:
+            bad("weight_decay", self.weight_decay, "must be in [0, 1) (0 = off)")
+        if not self.grad_blur_sigma >= 0:
+            bad("grad_blur_sigma", self.grad_blur_sigma, "must be >= 0 pixels (0 = off)")
+        if not isinstance(self.octaves, int) or self.octaves < 1:
+            bad("octaves", self.octaves, "must be an integer >= 1 (1 = off)")
+        if not self.octave_scale > 1:
+            bad("octave_scale", self.octave_scale, "must be > 1")
+        if not self.init_std >= 0:
+            bad("init_std", self.init_std, "must be >= 0")
+        if not isinstance(self.callback_every, int) or self.callback_every < 1:
+            bad("callback_every", self.callback_every, "must be an integer >= 1")
+        return self
+
+    def replace(self, **changes):
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise TypeError(f"unknown Settings field(s) {sorted(unknown)}; valid: "
+                            f"{[f.name for f in dataclasses.fields(self)]}")
+        return dataclasses.replace(self, **changes)
+
+
+# trick name -> the Settings overrides that switch it OFF (for ablations).
+TRICKS = {
+    "jitter": {"jitter": 0},
+    "blur": {"blur_every": 0},
+    "clamp": {"clamp": False},
+    "weight_decay": {"weight_decay": 0.0},
+    "grad_blur": {"grad_blur_sigma": 0.0},
+    "octaves": {"octaves": 1},
+    "normalized_step": {"step_rule": "plain"},
+}
+
+
+def all_tricks_off(settings: Settings) -> Settings:
+    """``settings`` with every trick in TRICKS switched off (plain gradient ascent)."""
+    changes = {}
+    for off in TRICKS.values():
+        changes.update(off)
+    return settings.replace(**changes)
+
+
+def default_settings(model_name: str = "digits") -> Settings:
+    """Tuned defaults per model (``"digits"`` or ``"vgg13_bn"``)."""
+    if model_name == "digits":
+        return Settings(iterations=96, lr=0.05, step_rule="normalized", jitter=1, blur_every=4,
+                        blur_sigma=0.6, clamp=True, weight_decay=0.01, decay_to=0.0,
+                        grad_blur_sigma=1.0, octaves=2, octave_scale=2.0, init_mean=0.1,
+                        init_std=0.02, seed=0)
+    if model_name == "vgg13_bn":
+        # The course's jitter of 32 px is for 224-px images; lr as in the homework's hint range.
+        return Settings(iterations=256, lr=0.01, step_rule="normalized", jitter=16, blur_every=4,
+                        blur_sigma=0.5, clamp=True, weight_decay=0.001, decay_to=0.5,
+                        grad_blur_sigma=1.0, octaves=3, octave_scale=1.5, init_mean=0.5,
+                        init_std=8 / 255, seed=0)
+    raise ValueError(f"no default settings for model {model_name!r}; known: 'digits', 'vgg13_bn'")
+
+
+# ----------------------------------------------------------------------------------------------
+# Small image operations
+# ----------------------------------------------------------------------------------------------
+def _gauss_kernel1d(sigma, device, dtype):
+    radius = max(1, int(math.ceil(3 * sigma)))
+    x = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    return k / k.sum()
+
+
+def gaussian_blur(img, sigma):
+    """Separable Gaussian blur per channel, reflect padding (sigma in pixels; 0 = identity)."""
+    if sigma <= 0:
+        return img
+    n, c, h, w = img.shape
+    k = _gauss_kernel1d(sigma, img.device, img.dtype)
+    r = k.numel() // 2
+    x = img.reshape(n * c, 1, h, w)
+    mode = "reflect" if (r < h and r < w) else "replicate"
+    x = F.pad(x, (r, r, 0, 0), mode=mode)
+    x = F.conv2d(x, k.view(1, 1, 1, -1))
+    x = F.pad(x, (0, 0, r, r), mode=mode)
+    x = F.conv2d(x, k.view(1, 1, -1, 1))
+    return x.reshape(n, c, h, w)
+
+
+def _resize(img, size):
+    if tuple(img.shape[-2:]) == tuple(size):
+        return img
+    return F.interpolate(img, size=size, mode="bilinear", align_corners=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# Keeping the caller's model as it was
+# ----------------------------------------------------------------------------------------------
+@contextmanager
+def _eval_frozen(model):
+    """Eval mode and frozen parameters for the duration; every flag restored afterwards."""
+    modes = [(m, m.training) for m in model.modules()]
+    grads = [(p, p.requires_grad) for p in model.parameters()]
+    try:
+        model.eval()
+        for p, _ in grads:
+            p.requires_grad_(False)
+        yield model
+    finally:
+        for m, was_training in modes:
+            m.training = was_training
+        for p, rg in grads:
+            p.requires_grad_(rg)
+
+
+def _model_device(model):
+    for p in model.parameters():
+        return p.device
+    for b in model.buffers():
+        return b.device
+    return torch.device("cpu")
+
+
+# ----------------------------------------------------------------------------------------------
+# Objectives
+# ----------------------------------------------------------------------------------------------
+class StopRequested(Exception):
+    """Raise inside a ``callback`` to end a run cleanly; the current image is returned."""
+
+
+class Objective:
+    """Something to maximize: ``objective(model, x)`` -> scalar tensor, ``x`` the network input
+    (normalized).  ``resolve(model, info)`` binds layer names to modules."""
+    name = "objective"
+
+    def resolve(self, model, info=None):
+        return self
+
+    def __call__(self, model, x):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class ClassLogit(Objective):
+    """The course's objective: the logit of class ``label`` (an int, or one label per image)."""
+
+    def __init__(self, label):
+        self.label = label
+        self.name = f"class {label}"
+
+    def __call__(self, model, x):
+        out = model(x)
+        if out.dim() != 2:
+            raise ValueError(f"ClassLogit needs a model returning (N, classes) logits; got {tuple(out.shape)}")
+        labels = self.label if isinstance(self.label, (list, tuple)) else [self.label] * out.shape[0]
+        if len(labels) != out.shape[0]:
+            raise ValueError(f"{len(labels)} labels for a batch of {out.shape[0]} images")
+        for lab in labels:
+            if not (isinstance(lab, int) and 0 <= lab < out.shape[1]):
+                raise ValueError(f"label {lab!r} out of range: the model has {out.shape[1]} classes (0..{out.shape[1] - 1})")
+        idx = torch.as_tensor(labels, device=out.device)
+        return out.gather(1, idx.view(-1, 1)).sum()
+
+
+class _LossObjective(Objective):
+    """Wraps the course's ``loss(output)`` (e.g. ``lambda t: t[0, label].mean()``)."""
+
+    def __init__(self, loss):
+        if not callable(loss):
+            raise TypeError(f"loss must be callable (e.g. lambda t: t[0, label].mean()); got {type(loss).__name__}")
+        self.loss = loss
+        self.name = "loss"
+
+    def __call__(self, model, x):
+        value = self.loss(model(x))
+        if not torch.is_tensor(value) or value.numel() != 1:
+            shape = tuple(value.shape) if torch.is_tensor(value) else type(value).__name__
+            raise ValueError(f"loss must return a scalar tensor (one element), e.g. t[0, label].mean(); got {shape}")
+        return value.reshape(())
+
+
+def _resolve_layer(model, layer, info=None):
+    if isinstance(layer, nn.Module):
+        if not any(m is layer for m in model.modules()):
+            raise ValueError("the given layer module is not part of the model")
+        return layer
+    if not isinstance(layer, str):
+        raise TypeError(f"layer must be a name or an nn.Module; got {type(layer).__name__}")
+    if info is not None and layer in info.layers:
+        return info.layers[layer]
+    named = dict(model.named_modules())
+    if layer in named and layer != "":
+        return named[layer]
+    valid = list(info.layers) if info is not None else [n for n in named if n]
+    raise ValueError(f"unknown layer {layer!r}; valid layer names: {', '.join(valid)}")
+
+
+class _LayerObjective(Objective):
+    def __init__(self, layer):
+        self.layer = layer
+        self.module = layer if isinstance(layer, nn.Module) else None
+        self.layer_name = layer if isinstance(layer, str) else layer.__class__.__name__
+
+    def resolve(self, model, info=None):
+        self.module = _resolve_layer(model, self.layer, info)
+        return self
+
+    def activation(self, model, x):
+        if self.module is None:
+            self.resolve(model)
+        act, _ = _forward_with_activation(model, x, self.module)
+        if act.dim() != 4:
+            raise ValueError(f"layer {self.layer_name} gives a {act.dim()}-D activation; pick a conv layer (N, C, H, W)")
+        return act
+
+    def _channel(self, act, channel):
+        if not 0 <= channel < act.shape[1]:
+            raise ValueError(f"channel {channel} out of range: layer {self.layer_name} has {act.shape[1]} channels (0..{act.shape[1] - 1})")
+        return act[:, channel]
+
+
+class LayerChannel(_LayerObjective):
+    """Mean activation of one channel of a middle layer (DeepDream-style)."""
+
+    def __init__(self, layer, channel):
+        super().__init__(layer)
+        self.channel = int(channel)
+        self.name = f"{self.layer_name} channel {channel}"
+
+    def __call__(self, model, x):
+        return self._channel(self.activation(model, x), self.channel).mean(dim=(1, 2)).sum()
+
+
+class LayerUnit(_LayerObjective):
+    """One unit (the centre one by default) of a channel of a middle layer."""
+
+    def __init__(self, layer, channel, y=None, x=None):
+        super().__init__(layer)
+        self.channel, self.y, self.x = int(channel), y, x
+        self.name = f"{self.layer_name} channel {channel} unit"
+
+    def __call__(self, model, x):
+        a = self._channel(self.activation(model, x), self.channel)
+        yy = a.shape[1] // 2 if self.y is None else self.y
+        xx = a.shape[2] // 2 if self.x is None else self.x
+        if not (0 <= yy < a.shape[1] and 0 <= xx < a.shape[2]):
+            raise ValueError(f"unit ({yy}, {xx}) outside the {a.shape[1]}x{a.shape[2]} map of {self.layer_name}")
+        return a[:, yy, xx].sum()
+
+
+class LayerDream(_LayerObjective):
+    """DeepDream: mean of the squared activations of a whole layer."""
+
+    def __init__(self, layer):
+        super().__init__(layer)
+        self.name = f"{self.layer_name} dream"
+
+    def __call__(self, model, x):
+        return self.activation(model, x).pow(2).mean(dim=(1, 2, 3)).sum()
+
+
+# ----------------------------------------------------------------------------------------------
+# The optimizer
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Result:
+    image: torch.Tensor            # (N, C, H, W) in [0, 1] if clamped, detached, a new tensor
+    values: list                   # objective value at every step (before the step)
+    settings: Settings
+    stopped_early: bool = False
+    seconds: float = 0.0
+
+
+def _check_input(img, model=None, info=None):
+    if not torch.is_tensor(img):
+        raise TypeError(f"input must be a torch.Tensor of shape (1, C, H, W); got {type(img).__name__}")
+    if img.dim() != 4:
+        raise ValueError(f"input must be 4-D (N, C, H, W), e.g. (1, 3, 224, 224); got shape {tuple(img.shape)}")
+    if not img.is_floating_point():
+        raise TypeError(f"input must be a floating-point tensor in [0, 1]; got {img.dtype}")
+    expected = info.input_size[0] if info is not None else None
+    if expected is None and model is not None:
+        expected = _first_conv_channels(model)
+    if expected is not None and img.shape[1] != expected:
+        raise ValueError(f"input has {img.shape[1]} channels but the model expects {expected} "
+                         f"(shape (N, {expected}, H, W)); got {tuple(img.shape)}")
+    if info is not None and tuple(img.shape[2:]) != tuple(info.input_size[1:]) and info.name == "digits":
+        raise ValueError(f"the digits model needs {info.input_size[1]}x{info.input_size[2]} images; got {tuple(img.shape)}")
+    if not torch.isfinite(img).all():
+        raise ValueError("input contains NaN or inf")
+
+
+def _first_conv_channels(model):
+    if isinstance(model, DigitsCNN):
+        return 3
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            return m.in_channels
+    return None
+
+
+def _optimize(model, objective, img0, settings, callback=None, progress=False):
+    """Gradient ASCENT of ``objective(model, normalize_and_jitter(image))`` on the image."""
+    s = settings.validate()
+    gen_state = None
+    if s.seed is not None:
+        gen_state = torch.random.get_rng_state()
+        torch.manual_seed(s.seed)
+    try:
+        return _optimize_inner(model, objective, img0, s, callback, progress)
+    finally:
+        if gen_state is not None:
+            torch.random.set_rng_state(gen_state)
+
+
+def _octave_plan(s, h, w):
+    sizes = []
+    for k in range(s.octaves):
+        f = s.octave_scale ** (s.octaves - 1 - k)
+        sizes.append((max(4, int(round(h / f))), max(4, int(round(w / f)))))
+    base, extra = divmod(s.iterations, s.octaves)
+    iters = [base + (1 if k < extra else 0) for k in range(s.octaves)]
+    return list(zip(sizes, iters))
+
+
+def _optimize_inner(model, objective, img0, s, callback, progress):
+    n, c, h, w = img0.shape
+    plan = _octave_plan(s, h, w)
+    # The parameter lives at the octave's resolution; the network always sees full size.
+    param = _resize(img0.detach().clone(), plan[0][0])
+    values, stopped, step = [], False, 0
+    bar = None
+    if progress:
+        try:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=s.iterations, desc=getattr(objective, "name", "gd"), leave=False)
+        except Exception:  # tqdm missing: no bar, the run itself is unaffected
+            bar = None
+    t0 = time.perf_counter()
+    try:
+        for k, (size, iters) in enumerate(plan):
+            if k > 0:
+                param = _resize(param, size)
+            ratio = size[0] / h  # pixel lengths at this octave
+            for _ in range(iters):
+                param.requires_grad_(True)
+                full = _resize(param, (h, w))
+                x = normalize_and_jitter(full, s.jitter)
+                value = objective(model, x)
+                (grad,) = torch.autograd.grad(value, param)
+                param = param.detach()
+                v = float(value.detach())
+                values.append(v)
+                if not math.isfinite(v) or not torch.isfinite(grad).all():
+                    raise FloatingPointError(
+                        f"the objective or its gradient became NaN/inf at step {step} "
+                        f"(lr={s.lr}, step_rule={s.step_rule!r}); try a smaller lr")
+                with torch.no_grad():
+                    if s.grad_blur_sigma > 0:
+                        grad = gaussian_blur(grad, s.grad_blur_sigma * ratio)
+                    if s.step_rule == "normalized":
+                        scale = grad.abs().mean(dim=(1, 2, 3), keepdim=True) + 1e-12
+                        grad = grad / scale
+                    param = param + s.lr * grad
+                    if s.weight_decay > 0:
+                        param = param - s.weight_decay * (param - s.decay_to)
+                    if s.blur_every and (step + 1) % s.blur_every == 0:
+                        param = gaussian_blur(param, s.blur_sigma * ratio)
+                    if s.clamp:
+                        param = param.clamp(0, 1)
+                    if not torch.isfinite(param).all():
+                        raise FloatingPointError(
+                            f"the image became NaN/inf at step {step} (lr={s.lr}); try a smaller lr")
+                step += 1
+                if bar is not None:
+                    bar.update(1)
+                if callback is not None and (step % s.callback_every == 0 or step == s.iterations):
+                    try:
+                        callback(step, _resize(param, (h, w)).detach().clone(), v)
+                    except StopRequested:
+                        stopped = True
+                        break
+            if stopped:
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    out = _resize(param.detach(), (h, w))
+    if s.clamp:
+        out = out.clamp(0, 1)
+    return Result(out.detach().clone(), values, s, stopped, time.perf_counter() - t0)
+
+
+def _guess_model_name(model, img):
+    if isinstance(model, DigitsCNN):
+        return "digits"
+    return "vgg13_bn"
+
+
+def gradient_descent(input, model, loss, iterations=256, *, settings=None, callback=None, progress=None):
+    """The course's function: optimize the image ``input`` so that ``loss(model(x))`` — the class
+    logit in the course's call — goes UP (gradient ascent on the logit = descent on the energy).
+
+    ``input``: (1, 3, H, W) in [0, 1]; it is not modified (it may require grad).  Returns a NEW,
+    detached image tensor of the same shape.  The model is used in eval mode and left exactly as
+    found (modes, requires_grad, weights, batch-norm statistics).  ``settings`` defaults to
+    ``default_settings`` for the model (digits for ``DigitsCNN``, else vgg13_bn) with
+    ``iterations`` as given; ``progress=None`` shows a bar for long runs on a terminal.
+    """
+    if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
+        raise ValueError(f"iterations must be an integer >= 0; got {iterations!r}")
+    _check_input(input, model, getattr(model, "gd_info", None))
+    s = settings if settings is not None else default_settings(_guess_model_name(model, input))
+    s = s.replace(iterations=iterations)
+    if progress is None:
+        progress = iterations >= 100 and sys.stderr.isatty()
+    device = _model_device(model)
+    with _eval_frozen(model):
+        res = _optimize(model, _LossObjective(loss), input.detach().to(device, torch.float32),
+                        s, callback, progress)
+    return res.image.to(input.device, input.dtype)
+
+
+def visualize(model, objective, *, info=None, settings=None, init=None, callback=None, progress=False):
+    """Maximize ``objective`` (``ClassLogit``, ``LayerChannel``, ``LayerUnit``, ``LayerDream``, an
+    int label, or a course-style ``loss(output)`` callable) by gradient ascent on the input.
+
+    ``init``: None starts from seeded noise (``settings.init_mean``/``init_std``, gray: the same
+    noise in every channel); an image tensor (N, C, H, W) in [0, 1] starts from that picture
+    ("dream on a picture"; it is copied, never modified).  ``callback(step, image, value)`` is
+    called every ``settings.callback_every`` steps; raising ``StopRequested`` in it ends the run
+    and returns the current image.  Returns a ``Result``.
+    """
+    info = info if info is not None else getattr(model, "gd_info", None)
+    if settings is None:
+        settings = default_settings(info.name if info is not None and info.name in ("digits", "vgg13_bn")
+                                    else _guess_model_name(model, None))
+    settings.validate()
+    if isinstance(objective, int):
+        objective = ClassLogit(objective)
+    elif not isinstance(objective, Objective):
+        objective = _LossObjective(objective)
+    device = _model_device(model)
+    if init is None:
+        c, h, w = info.input_size if info is not None else (3, 224, 224)
+        g = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
+                                          int(torch.randint(0, 2 ** 31, (1,))))
+        noise = torch.randn(1, 1, h, w, generator=g) * settings.init_std + settings.init_mean
+        init = noise.expand(1, c, h, w).clamp(0, 1)
+    _check_input(init, model, info)
+    with _eval_frozen(model):
+        objective = objective.resolve(model, info)
+        return _optimize(model, objective, init.detach().to(device, torch.float32).clone(),
+                         settings, callback, progress)
+
+
+# ----------------------------------------------------------------------------------------------
+# The embedded digits model
+# ----------------------------------------------------------------------------------------------
+class DigitsCNN(nn.Module):
+    """Small CNN for scikit-learn's 8x8 digits, upsampled to 32x32.
+
+    Input: (N, 3, 32, 32), an image in [0, 1] normalized with the ImageNet mean/std — exactly what
+    the course's ``normalize_and_jitter`` produces.  Inside, the normalization is undone, the image
+    turned to gray (channel mean) and standardized per image (zero mean, unit variance), so the
+    model reads bright ink on a dark background whatever the brightness/contrast.  The head keeps
+    the spatial layout (flatten + fully connected, no global average pooling) and the
+    activations are smooth (ELU), which keeps input gradients shaped like digits.
+    """
+
+    def __init__(self, width=16):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        w = width
+        self.features = nn.Sequential(OrderedDict([
+            ("pool0", nn.AvgPool2d(2)),                    # 32 -> 16 (the data are 8x8)
+            ("conv1", nn.Conv2d(1, w, 3, padding=1)), ("act1", nn.ELU()),
+            ("pool1", nn.AvgPool2d(2)),                    # 16 -> 8
+            ("conv2", nn.Conv2d(w, 2 * w, 3, padding=1)), ("act2", nn.ELU()),
+            ("pool2", nn.AvgPool2d(2)),                    # 8 -> 4
+            ("conv3", nn.Conv2d(2 * w, 2 * w, 3, padding=1)), ("act3", nn.ELU()),
+        ]))
+        self.classifier = nn.Sequential(OrderedDict([
+            ("flatten", nn.Flatten()),
+            ("fc1", nn.Linear(2 * w * 16, 64)), ("act4", nn.ELU()),
+            ("fc2", nn.Linear(64, 10)),
+        ]))
+
+    def to_gray(self, x):
+        """Undo the ImageNet normalization and average the channels: (N, 1, H, W) in image units."""
+        return (x * self.std + self.mean).mean(dim=1, keepdim=True)
+
+    def forward(self, x):
+        if x.dim() != 4 or x.shape[1] != 3:
+            raise ValueError(f"DigitsCNN needs (N, 3, 32, 32) normalized images; got {tuple(x.shape)}")
+        g = self.to_gray(x)
+        mu = g.mean(dim=(2, 3), keepdim=True)
+        var = g.var(dim=(2, 3), keepdim=True, unbiased=False)
+        g = (g - mu) / torch.sqrt(var + 1e-4)
+        return self.classifier(self.features(g))
+
+
+def digits_data():
+    """scikit-learn's bundled digits: (X (N, 8, 8) in 0..16 float32, y (N,) int64)."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    X = torch.tensor(d.images, dtype=torch.float32)
+    y = torch.tensor(d.target, dtype=torch.int64)
+    return X, y
+
+
+def digits_split(seed=0, test_fraction=0.2):
+    """Seeded stratified split of the digits: (train_idx, test_idx) as index tensors."""
+    from sklearn.model_selection import train_test_split
+
+    X, y = digits_data()
+    idx = list(range(len(y)))
+    tr, te = train_test_split(idx, test_size=test_fraction, random_state=seed, stratify=y.numpy())
+    return torch.tensor(sorted(tr)), torch.tensor(sorted(te))
+
+
+def digits_to_images(X8, size=32):
+    """(N, 8, 8) digits in 0..16 -> (N, 3, size, size) images in [0, 1] (bilinear upsampling)."""
+    x = (X8.float() / 16.0).unsqueeze(1)
+    x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0, 1)
+    return x.expand(-1, 3, -1, -1).contiguous()
+
+
+# ----------------------------------------------------------------------------------------------
+# Models and their info
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class ModelInfo:
+    name: str
+    input_size: tuple              # (C, H, W)
+    mean: tuple
+    std: tuple
+    class_names: list
+    layers: dict = field(default_factory=dict)     # name -> module (for the middle-layer picker)
+    channels: dict = field(default_factory=dict)   # name -> number of channels of its output
+
+
+class WeightsUnavailable(RuntimeError):
+    """Model weights could not be loaded (not cached and not downloadable)."""
+
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _load_digits(device="cpu", weights_path=None, expected_sha256=None):
+    path = Path(weights_path) if weights_path is not None else DIGITS_WEIGHTS
+    expected = expected_sha256 if expected_sha256 is not None else DIGITS_SHA256
+    if not path.is_file():
+        raise WeightsUnavailable(f"digits weights not found at {path}; they ship with the project "
+                                 f"(models/digits_cnn.pt) — or rebuild them: python tools/train_digits.py")
+    digest = _sha256(path)
+    if digest != expected:
+        raise WeightsUnavailable(f"digits weights {path} have SHA-256 {digest}, expected {expected}: "
+                                 f"the file is corrupted or from another training run; restore it "
+                                 f"from git or retrain with python tools/train_digits.py")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    width = int(state.pop("_width").item()) if "_width" in state else 16
+    model = DigitsCNN(width=width)
+    model.load_state_dict(state)
+    model.to(device)
+    feats = model.features
+    layers = {n: m for n, m in feats.named_children() if n.startswith("act")}
+    channels = {n: getattr(feats, "conv" + n[3:]).out_channels for n in layers}
+    info = ModelInfo("digits", (3, 32, 32), IMAGENET_MEAN, IMAGENET_STD,
+                     [str(i) for i in range(10)], layers, channels)
+    return model, info
+
+
+def _import_torchvision():
+    import torchvision  # noqa: F401  (lazy: optional dependency)
+
+    return torchvision
+
+
+def _vgg_cache_path():
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(VGG13_BN_URL).name
+
+
+def _vgg_state_dict(allow_download=True, timeout=10.0):
+    """The vgg13_bn ImageNet weights: from torch.hub's cache, else downloaded (``timeout`` s)."""
+    cached = _vgg_cache_path()
+    if cached.is_file():
+        return torch.load(cached, map_location="cpu", weights_only=True)
+    if not allow_download:
+        raise WeightsUnavailable(f"vgg13_bn weights are not cached at {cached}")
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:
+        return torch.hub.load_state_dict_from_url(VGG13_BN_URL, map_location="cpu", progress=False)
+    except Exception as e:
+        raise WeightsUnavailable(f"could not download the vgg13_bn weights ({type(e).__name__}: {e})") from e
+    finally:
+        socket.setdefaulttimeout(old)
+
+
+def _vgg_how_to():
+    return (f"to use vgg13_bn: pip install torchvision (a build matching your torch), then either "
+            f"have internet on first use or download {VGG13_BN_URL} into {_vgg_cache_path().parent}/")
+
+
+def _load_vgg(device="cpu", timeout=10.0):
+    try:
+        tv = _import_torchvision()
+    except Exception as e:
+        raise WeightsUnavailable(f"torchvision cannot be imported ({type(e).__name__}: {e}); " + _vgg_how_to()) from e
+    try:
+        state = _vgg_state_dict(allow_download=True, timeout=timeout)
+    except WeightsUnavailable as e:
+        raise WeightsUnavailable(f"{e}; " + _vgg_how_to()) from e
+    model = tv.models.vgg13_bn(weights=None)
+    model.load_state_dict(state)
+    try:
+        names = list(tv.models.VGG13_BN_Weights.IMAGENET1K_V1.meta["categories"])
+    except Exception:
+        names = [str(i) for i in range(1000)]
+    return model.to(device), _vgg_info(model, names)
+
+
+def _vgg_info(model, class_names):
+    layers, channels, last_c = {}, {}, None
+    for i, m in enumerate(model.features):
+        if isinstance(m, nn.Conv2d):
+            last_c = m.out_channels
+        if isinstance(m, nn.ReLU):
+            layers[f"features.{i}"] = m
+            channels[f"features.{i}"] = last_c
+    return ModelInfo("vgg13_bn", (3, 224, 224), IMAGENET_MEAN, IMAGENET_STD, class_names, layers, channels)
+
+
+def _check_device(device):
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {device!r} requested but CUDA is not available on this machine; use device='cpu'")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise RuntimeError(f"device {device!r} requested but MPS is not available; use device='cpu'")
+    return dev
+
+
+def load_model(name="auto", device="cpu", *, quiet=False):
+    """Return ``(model, info)``: the model in eval mode with frozen parameters, and its ModelInfo.
+
+    ``"digits"``: the embedded digits CNN.  ``"vgg13_bn"``: torchvision's ImageNet VGG-13-BN
+    (torchvision imported here, lazily; weights from torch.hub's cache or downloaded).
+    ``"auto"``: vgg13_bn if torchvision imports and its weights are cached or downloadable within
+    10 s, else digits with a one-line notice on stderr.
+    """
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model {name!r}; valid names: {', '.join(MODEL_NAMES)}")
+    dev = _check_device(device)
+    if name == "digits":
+        model, info = _load_digits(dev)
+    elif name == "vgg13_bn":
+        model, info = _load_vgg(dev)
+    else:
+        try:
+            model, info = _load_vgg(dev, timeout=10.0)
+        except WeightsUnavailable as e:
+            if not quiet:
+                first = str(e).split(";")[0]
+                print(f"gd.py: vgg13_bn unavailable ({first}); using the embedded digits model",
+                      file=sys.stderr)
+            model, info = _load_digits(dev)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    model.gd_info = info
+    return model, info
+
+
+# ----------------------------------------------------------------------------------------------
+# Scoring: probabilities, independent recognizers, robustness
+# ----------------------------------------------------------------------------------------------
+def _as_batch(image):
+    return image.unsqueeze(0) if image.dim() == 3 else image
+
+
+def class_probability(model, image, label, info=None):
+    """``(p_course, p_normalized)``: softmax probability of ``label`` for ``model(image)`` on the
+    raw [0, 1] image — as the course's main() scores it — and on the normalized image (what the
+    network expects).  Computed in eval mode without gradients; the model is left unchanged."""
+    info = info if info is not None else getattr(model, "gd_info", None)
+    mean = info.mean if info is not None else IMAGENET_MEAN
+    std = info.std if info is not None else IMAGENET_STD
+    x = _as_batch(image).detach().to(_model_device(model), torch.float32)
+    with torch.no_grad(), _eval_frozen(model):
+        p_course = F.softmax(model(x), dim=1)[0, label].item()
+        p_norm = F.softmax(model(_normalize(x, mean, std)), dim=1)[0, label].item()
+    return p_course, p_norm
+
+
+_RECOGNIZERS = None
+
+
+def _fit_recognizers():
+    """Three scikit-learn classifiers on the 8x8 digits (the training split of digits_split)."""
+    global _RECOGNIZERS
+    if _RECOGNIZERS is None:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.neighbors import KNeighborsClassifier
+        from sklearn.svm import SVC
+
+        X, y = digits_data()
+        tr, _ = digits_split()
+        Xtr, ytr = X[tr].reshape(len(tr), -1).numpy(), y[tr].numpy()
+        _RECOGNIZERS = [
+            SVC(gamma=0.001, C=10.0).fit(Xtr, ytr),
+            KNeighborsClassifier(n_neighbors=5).fit(Xtr, ytr),
+            LogisticRegression(max_iter=5000, C=0.1).fit(Xtr, ytr),
+        ]
+    return _RECOGNIZERS
+
+
+def images_to_8x8(images):
+    """(N, C, H, W) images in [0, 1] -> (N, 64) features in 0..16 as load_digits has them: gray
+    (channel mean), clamped, area-averaged to 8x8, times 16."""
+    x = _as_batch(images).detach().float().cpu().mean(dim=1, keepdim=True).clamp(0, 1)
+    x = F.adaptive_avg_pool2d(x, (8, 8)) * 16.0
+    return x.reshape(x.shape[0], 64)
+
+
+def recognize_digits(images, *, votes=False):
+    """Which digit do independent classifiers (scikit-learn SVC, k-NN, logistic regression,
+    trained on load_digits — not the CNN) read in each image?  Majority vote (ties: the SVC).
+    ``images``: a tensor (N, C, H, W) / (C, H, W), or a list of such.  Returns a list of ints
+    (with ``votes=True`` also each classifier's answers)."""
+    if isinstance(images, (list, tuple)):
+        images = torch.cat([_as_batch(t) for t in images])
+    feats = images_to_8x8(images).numpy()
+    answers = [clf.predict(feats).tolist() for clf in _fit_recognizers()]
+    result = []
+    for i in range(feats.shape[0]):
+        col = [a[i] for a in answers]
+        best, count = Counter(col).most_common(1)[0]
+        result.append(int(best) if count >= 2 else int(col[0]))
+    return (result, answers) if votes else result
+
+
+def random_transforms(image, n=32, seed=0, shift=1.5, degrees=12.0, scale=(0.9, 1.1)):
+    """``n`` randomly shifted (±shift px), rotated (±degrees) and rescaled copies of one image
+    (bilinear, black outside)."""
+    x = _as_batch(image).detach().float()
+    _, c, h, w = x.shape
+    g = torch.Generator().manual_seed(seed)
+    ang = (torch.rand(n, generator=g) * 2 - 1) * math.radians(degrees)
+    sc = torch.rand(n, generator=g) * (scale[1] - scale[0]) + scale[0]
+    tx = (torch.rand(n, generator=g) * 2 - 1) * shift * 2 / w
+    ty = (torch.rand(n, generator=g) * 2 - 1) * shift * 2 / h
+    cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, (n, c, h, w), align_corners=False)
+    return F.grid_sample(x.expand(n, -1, -1, -1), grid.to(x.device), mode="bilinear",
+                         padding_mode="zeros", align_corners=False)
+
+
+def robustness(model, image, label, info=None, n=32, seed=0):
+    """Mean probability of ``label`` (normalized input) over ``n`` random shifts (±1.5 px),
+    rotations (±12°) and rescalings (0.9–1.1) — transforms the optimization never used."""
+    info = info if info is not None else getattr(model, "gd_info", None)
+    mean = info.mean if info is not None else IMAGENET_MEAN
+    std = info.std if info is not None else IMAGENET_STD
+    xs = random_transforms(image.to(_model_device(model)), n=n, seed=seed)
+    with torch.no_grad(), _eval_frozen(model):
+        p = F.softmax(model(_normalize(xs, mean, std)), dim=1)[:, label]
+    return float(p.mean())
+
+
+# ----------------------------------------------------------------------------------------------
+# Gallery and CLI
+# ----------------------------------------------------------------------------------------------
+def save_gallery(images, labels, path, probs=None, title=None):
+    """A row/grid of tiles with their labels (and probabilities) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    n = len(images)
+    cols = min(5, n)
+    rows = int(math.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.5 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        img = _as_batch(images[i])[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+        ax.imshow(img, interpolation="nearest")
+        t = f"label {labels[i]}"
+        if probs is not None:
+            t += f"\np = {probs[i]:.3f}"
+        ax.set_title(t, fontsize=10)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def _parse_labels(text):
+    try:
+        return [int(t) for t in text.replace(",", " ").split()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--labels takes integers separated by commas or spaces; got {text!r}")
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="gd.py",
+        description="Gradient ascent on the input image: class visualization (the course's main job) "
+                    "and middle-layer visualization. Writes img_{label}.png per label and prints "
+                    "ANSWER_FOR_LABEL_{label}: <prob> (the course's score: softmax on the raw image) "
+                    "and NORMALIZED_PROB_FOR_LABEL_{label}: <prob> (on the normalized input).")
+    p.add_argument("--model", choices=MODEL_NAMES, default="auto",
+                   help="auto: vgg13_bn if torchvision and its weights are available, else digits")
+    p.add_argument("--labels", type=_parse_labels, default=None,
+                   help="labels to visualize, e.g. '0,12,954' (default: 0,12,954 for ImageNet, 0-9 for digits)")
+    p.add_argument("--iterations", type=int, default=None, help="gradient steps per image (default: the model's)")
+    p.add_argument("--lr", type=float, default=None, help="step size (default: the model's)")
+    p.add_argument("--out", default=".", help="output directory for img_{label}.png (default: .)")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, ...")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--layer", default=None, help="visualize a middle layer instead of classes (name; see --list-layers)")
+    p.add_argument("--channel", type=int, default=None, help="channel of --layer (omit: DeepDream on the whole layer)")
+    p.add_argument("--list-layers", action="store_true", help="print the model's layer names and channel counts")
+    p.add_argument("--no-tricks", action="store_true", help="plain gradient ascent (every trick off)")
+    p.add_argument("--gallery", default=None, help="also write a gallery PNG of all labels to this path")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv=None):
+    """The course's main job (and the CLI): see ``python gd.py --help``."""
+    args = build_parser().parse_args(argv)
+    if args.iterations is not None and args.iterations < 0:
+        raise SystemExit(f"gd.py: --iterations must be >= 0; got {args.iterations}")
+    try:
+        model, info = load_model(args.model, args.device)
+    except (RuntimeError, ValueError) as e:
+        raise SystemExit(f"gd.py: {e}")
+    if args.list_layers:
+        for n, c in info.channels.items():
+            print(f"{n}\t{c} channels")
+        return 0
+    s = default_settings(info.name).replace(seed=args.seed)
+    if args.no_tricks:
+        s = all_tricks_off(s)
+    if args.iterations is not None:
+        s = s.replace(iterations=args.iterations)
+    if args.lr is not None:
+        s = s.replace(lr=args.lr)
+    try:
+        s.validate()
+    except ValueError as e:
+        raise SystemExit(f"gd.py: {e}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    progress = not args.no_progress and sys.stderr.isatty() and s.iterations >= 100
+    if args.layer is not None:
+        try:
+            obj = (LayerDream(args.layer) if args.channel is None else LayerChannel(args.layer, args.channel))
+            res = visualize(model, obj, info=info, settings=s, progress=progress)
+        except ValueError as e:
+            raise SystemExit(f"gd.py: {e}")
+        tag = args.layer.replace(".", "_") + ("" if args.channel is None else f"_ch{args.channel}")
+        path = out / f"img_layer_{tag}.png"
+        save_img(res.image, path)
+        print(f"LAYER_{tag}: objective {res.values[-1] if res.values else float('nan'):.4f} -> {path}")
+        return 0
+    labels = args.labels if args.labels is not None else (list(range(10)) if info.name == "digits" else list(COURSE_LABELS))
+    n_classes = len(info.class_names)
+    bad = [l for l in labels if not 0 <= l < n_classes]
+    if bad:
+        raise SystemExit(f"gd.py: labels {bad} out of range for {info.name} (0..{n_classes - 1})")
+    images, probs = [], []
+    t0 = time.perf_counter()
+    for label in labels:
+        res = visualize(model, ClassLogit(label), info=info, settings=s, progress=progress)
+        save_img(res.image, out / f"img_{label}.png")
+        p_course, p_norm = class_probability(model, res.image, label, info)
+        print(f"ANSWER_FOR_LABEL_{label}: {p_course:.6f}")
+        print(f"NORMALIZED_PROB_FOR_LABEL_{label}: {p_norm:.6f}")
+        images.append(res.image)
+        probs.append(p_norm)
+    elapsed = time.perf_counter() - t0
+    if info.name == "digits":
+        read = recognize_digits(images)
+        ok = sum(int(r == l) for r, l in zip(read, labels))
+        print(f"RECOGNIZED: {ok}/{len(labels)} (independent 8x8 classifiers read {read})")
+    print(f"TIME: {elapsed:.2f} s for {len(labels)} labels ({info.name}, {s.iterations} iterations each)")
+    if args.gallery:
+        names = [f"{l}" if info.name == "digits" else f"{l} {info.class_names[l]}" for l in labels]
+        save_gallery(images, names, args.gallery, probs=probs,
+                     title=f"gd.py {info.name}: class visualizations (p on normalized input)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
