@@ -90,7 +90,7 @@ def leaky_relu(z):
 
 
 def leaky_relu_backward(dJda, z, a):
-    return dJda * torch.where(z > 0, 1.0, LEAKY_SLOPE).to(dJda.dtype)
+    return torch.where(z > 0, dJda, LEAKY_SLOPE * dJda)   # slope 1 or 0.01, in dJda's dtype
 
 
 def sigmoid(z):
@@ -240,7 +240,9 @@ def mse_loss(y, y_hat):
 
 
 BCE_LOG_FLOOR = -100.0   # nn.BCELoss clamps each log at −100, so J stays finite at ŷ ∈ {0, 1}
-BCE_EPS = 1e-12          # ... and its gradient divides by max(ŷ(1 − ŷ), 1e-12)
+# ... and its gradient divides by max(ŷ(1 − ŷ), ε) with ε = 1e-12 *as a float32* (9.99999996e-13),
+# even for float64 inputs; using that same number keeps float64 saturated gradients equal to its.
+BCE_EPS = float(torch.tensor(1e-12, dtype=torch.float32))
 
 
 @torch.no_grad()
