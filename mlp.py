@@ -201,9 +201,14 @@ class MLP:
         c, p = self.cache, self.parameters
         if "y_hat" not in c:
             raise RuntimeError("backward() called before forward(): run y_hat = net.forward(x) first")
-        if not isinstance(dJdy_hat, torch.Tensor) or dJdy_hat.shape != c["y_hat"].shape:
-            got = tuple(dJdy_hat.shape) if isinstance(dJdy_hat, torch.Tensor) else type(dJdy_hat).__name__
-            raise ValueError(f"dJdy_hat must have the shape of y_hat {tuple(c['y_hat'].shape)}, got {got}")
+        if not isinstance(dJdy_hat, torch.Tensor):
+            raise TypeError(f"dJdy_hat must be a torch.Tensor shaped like y_hat {tuple(c['y_hat'].shape)}, "
+                            f"got {type(dJdy_hat).__name__}")
+        if dJdy_hat.shape != c["y_hat"].shape:
+            raise ValueError(f"dJdy_hat must have the shape of y_hat {tuple(c['y_hat'].shape)}, "
+                             f"got {tuple(dJdy_hat.shape)}")
+        if dJdy_hat.dtype != c["y_hat"].dtype:
+            raise TypeError(f"dJdy_hat has dtype {dJdy_hat.dtype} but y_hat is {c['y_hat'].dtype}; convert one to match")
         dJdz3 = self.g_backward(dJdy_hat, c["z3"], c["y_hat"])
         dJdz2, dJdW2, dJdb2 = linear_backward(dJdz3, c["z2"], p["W2"])
         dJdz1 = self.f_backward(dJdz2, c["z1"], c["z2"])
