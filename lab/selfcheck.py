@@ -95,8 +95,11 @@ def load_module(path):
     return module
 
 
-def _compare(ours, ref, relative=False):
-    """(ok, max_abs_error or None, note) for one quantity, by the course's norm criterion."""
+def _compare(ours, ref, relative=False, scalar=False):
+    """(ok, max_abs_error or None, note) for one quantity, by the course's norm criterion.
+
+    ``scalar``: the loss J may come back as a 0-d tensor, a 1-element tensor or a float.
+    """
     if ours is None:
         return False, None, "missing"
     try:
@@ -104,7 +107,7 @@ def _compare(ours, ref, relative=False):
     except Exception as exc:   # e.g. a list of tensors
         return False, None, f"not a tensor ({type(ours).__name__}: {one_line(exc)})"
     ref = ref.detach()
-    if ours.numel() == 1 and ref.numel() == 1:
+    if scalar and ours.numel() == 1 and ref.numel() == 1:
         ours, ref = ours.reshape(()), ref.reshape(())
     if tuple(ours.shape) != tuple(ref.shape):
         return False, None, f"shape {tuple(ours.shape)} != {tuple(ref.shape)}"
@@ -185,7 +188,7 @@ def run_case(module, f, g, loss, shape, *, seed=0, saturate=False):
         return row
     for q in QUANTITIES:
         if q in ours:
-            row["cells"][q] = _compare(ours[q], ref[q], relative=saturate and q == "dJdy_hat")
+            row["cells"][q] = _compare(ours[q], ref[q], relative=saturate and q == "dJdy_hat", scalar=q == "J")
     return row
 
 

@@ -1,0 +1,152 @@
+"""The self-check command (lab/selfcheck.py, `python mlp.py --check [path]`) on our mlp.py and on
+deliberately broken copies: it must pass ours, fail the broken ones, and name the wrong quantities."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab import selfcheck
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = (ROOT / "mlp.py").read_text()
+PREFIX = 12 + 12 + 5 + 15          # f, g, loss, shape columns (see selfcheck.format_table)
+CELL = 13
+
+
+def parse_rows(text, section="core"):
+    """Table rows of one section as dicts: f, g, loss, shape, and one entry per quantity."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(section)) + 3   # title, header, rule
+    rows = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        if line.startswith("    ->"):
+            rows[-1].setdefault("notes", []).append(line.strip())
+            continue
+        f, g, loss, shape = line[:12].strip(), line[12:24].strip(), line[24:29].strip(), line[29:PREFIX].strip()
+        rest = line[PREFIX:]
+        cells = {q: rest[i * CELL:(i + 1) * CELL].strip() for i, q in enumerate(selfcheck.QUANTITIES)}
+        rows.append(dict(f=f, g=g, loss=loss, shape=shape, raw=rest, **cells))
+    return rows
+
+
+def broken_copy(tmp_path, old, new, name="mlp.py"):
+    assert SOURCE.count(old) == 1, f"mlp.py no longer contains {old!r}; update this test"
+    folder = tmp_path / name.replace(".py", "")
+    folder.mkdir()
+    path = folder / "mlp.py"
+    path.write_text(SOURCE.replace(old, new))
+    return path
+
+
+def run_main(path, capsys):
+    code = selfcheck.main([str(path)])
+    return code, capsys.readouterr().out
+
+
+def test_our_mlp_passes_from_the_command_line():
+    proc = subprocess.run([sys.executable, "mlp.py", "--check"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    rows = parse_rows(proc.stdout)
+    assert len(rows) == 37                      # 3 shapes x (9 MSE + 3 BCE) + the saturated case
+    assert all(r[q] == "ok" for r in rows for q in selfcheck.QUANTITIES)
+    assert {(r["f"], r["g"]) for r in rows} >= {(f, g) for f in ("relu", "sigmoid", "identity")
+                                               for g in ("relu", "sigmoid", "identity")}
+    assert any(r["shape"].endswith("sat.") for r in rows)
+    extras = parse_rows(proc.stdout, "extras")
+    assert {r["f"] for r in extras} >= {"tanh", "scaled_relu"}
+    assert "summary: PASS" in proc.stdout
+
+
+def test_module_form_and_explicit_path(capsys):
+    code, out = run_main(ROOT / "mlp.py", capsys)
+    assert code == 0 and "summary: PASS" in out
+    assert selfcheck.main(["--check", str(ROOT / "mlp.py")]) == 0      # what `python mlp.py --check` passes
+
+
+def test_relu_backward_without_its_mask_fails_the_relu_rows(tmp_path, capsys):
+    path = broken_copy(tmp_path, "    return dJda * torch.sign(a)\n", "    return dJda\n")
+    code, out = run_main(path, capsys)
+    assert code == 1
+    assert "summary: FAIL" in out
+    rows = parse_rows(out)
+    for r in rows:
+        uses_relu = "relu" in (r["f"], r["g"])
+        # Forward values and the loss are untouched; only gradients can be wrong.
+        assert r["y_hat"] == r["J"] == r["dJdy_hat"] == "ok", r
+        if not uses_relu:
+            assert r["raw"].split() == ["ok"] * 7, r
+    # Every row with f = relu gets the first layer's gradients wrong, with the max error shown.
+    for r in (r for r in rows if r["f"] == "relu"):
+        assert r["dJdW1"].startswith("FAIL ") and float(r["dJdW1"].split()[1]) > 1e-3, r
+        assert r["dJdb1"].startswith("FAIL "), r
+    # g = relu, f ≠ relu: the second layer's gradients are wrong too.
+    assert any(r["g"] == "relu" and r["dJdW2"].startswith("FAIL") for r in rows)
+
+
+def test_mse_without_one_over_n_fails_the_mse_rows_only(tmp_path, capsys):
+    path = broken_copy(tmp_path, "dJdy_hat = diff * (2 / diff.numel())", "dJdy_hat = diff * 2")
+    code, out = run_main(path, capsys)
+    assert code == 1
+    rows = parse_rows(out)
+    for r in rows:
+        if r["loss"] == "mse":
+            assert r["dJdy_hat"].startswith("FAIL"), r
+            assert r["y_hat"] == r["J"] == "ok", r
+        else:
+            assert r["raw"].split() == ["ok"] * 7, r
+
+
+def test_bias_gradient_of_the_wrong_shape_is_named(tmp_path, capsys):
+    path = broken_copy(tmp_path, "dJdb = dJdz.sum(dim=0)  ", "dJdb = dJdz.sum(dim=0, keepdim=True)  ")
+    code, out = run_main(path, capsys)
+    assert code == 1
+    rows = parse_rows(out)
+    assert all(r["dJdb1"] == r["dJdb2"] == "FAIL shape" and r["dJdW1"] == "ok" for r in rows)
+    assert "dJdb1: shape (1, 20) != (20,)" in out
+
+
+def test_a_submission_that_raises_is_reported_not_a_traceback(tmp_path, capsys):
+    path = broken_copy(tmp_path, "    return dJda * torch.sign(a)\n",
+                       "    raise NotImplementedError('TODO: relu backward')\n")
+    code, out = run_main(path, capsys)
+    assert code == 1
+    assert "Traceback" not in out
+    rows = parse_rows(out)
+    relu_rows = [r for r in rows if "relu" in (r["f"], r["g"])]
+    assert relu_rows and all(r["dJdW1"] == "FAIL raised" for r in relu_rows)
+    assert all(any("backward(dJdy_hat): NotImplementedError: TODO: relu backward" in n for n in r["notes"])
+               for r in relu_rows)
+    assert all(r["raw"].split() == ["ok"] * 7 for r in rows if "relu" not in (r["f"], r["g"]))
+
+
+def test_extras_the_module_rejects_are_na_and_do_not_count(tmp_path, capsys):
+    path = broken_copy(tmp_path, '    "tanh": (tanh, tanh_backward),\n', "")
+    code, out = run_main(path, capsys)
+    assert code == 0, out
+    extras = parse_rows(out, "extras")
+    tanh_rows = [r for r in extras if "tanh" in (r["f"], r["g"])]
+    assert tanh_rows and all(r["raw"].startswith("n/a") and "unknown" in r["raw"] for r in tanh_rows)
+    assert "n/a" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize("content,expected", [
+    ("def f(:\n", "SyntaxError"),
+    ("import torch\nclass MLP: pass\n", "does not define mse_loss, bce_loss"),
+    ("raise ImportError('no numpy here')\n", "ImportError: no numpy here"),
+])
+def test_unloadable_files_exit_2_with_a_message(tmp_path, capsys, content, expected):
+    path = tmp_path / "mlp.py"
+    path.write_text(content)
+    code, out = run_main(path, capsys)
+    assert code == 2
+    assert "FAIL: cannot load" in out and expected in out
+
+
+def test_missing_file(tmp_path, capsys):
+    code, out = run_main(tmp_path / "nope.py", capsys)
+    assert code == 2 and "no such file" in out
