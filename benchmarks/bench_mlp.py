@@ -194,7 +194,8 @@ def measure_memory(cfg, variant, threads):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="smoke run: small sizes, 9 short repeats")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: small sizes, 9 short repeats, memory for the first size only")
     p.add_argument("--repeats", type=int, default=None, help="repeats per size (default 11; quick 9)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: a shared machine)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
@@ -231,10 +232,12 @@ def main(argv=None):
         row = (f"{f'{batch}x{n_in}-{n_hid}-{n_out}':<22} {f'{f}/{g}/{loss}':<22} {inner:>6} "
                f"{ours * 1e3:>9.4f} {auto * 1e3:>12.4f} {ratio:>6.2f} {cpu_ratio:>9.2f} {'<=' + str(target):>7} "
                f"{err:>10.1e}")
-        if not args.no_memory:
+        if not args.no_memory and (not args.quick or cfg == configs[0]):   # quick: one size only
             m_ours = measure_memory(cfg, "ours", args.threads)
             m_auto = measure_memory(cfg, "autograd", args.threads)
             row += f" {m_ours['delta_kib'] / 1024:>9.1f} {m_auto['delta_kib'] / 1024:>13.1f}"
+        elif not args.no_memory:
+            row += f" {'-':>9} {'-':>13}"
         print(row + ("" if met else "   <- target missed"), flush=True)
     print(f"targets (on the wall-clock ratio): {'all met' if all_ok else 'MISSED (see rows marked)'}")
     print("ratio = median wall time ours / autograd; cpu ratio = the same with process CPU time "
