@@ -1,0 +1,612 @@
+"""The DeepDream studio: an ipywidgets panel bound to gd.py's settings (notebook 07).
+
+    from lab.studio import Studio
+    Studio().show()
+
+Every trick of ``gd.Settings`` has a slider or toggle; the objective is a class logit, one channel
+of a middle layer, or a whole layer ("dream"); the start is seeded noise, a picture the project
+ships (real digits from scikit-learn's ``load_digits``) or an uploaded image.
+
+How it stays responsive: the optimization runs in one background worker thread, so the kernel's
+main thread keeps handling widget events (Stop, slider moves) while a run is going. The worker
+takes the *latest* request only: moving a slider during a run stops that run and starts a new one
+after a short debounce ("live preview"). Progress, preview image and metrics are pushed from the
+``gd.visualize`` callback every few steps.
+
+The same functions build the static figures of the notebook (``gallery_figure``,
+``run_ablation`` / ``ablation_figure``), so what a static renderer shows is what the panel computes.
+"""
+import dataclasses
+import io
+import threading
+import time
+from contextlib import contextmanager
+
+import torch
+
+import gd
+
+__all__ = ["Studio", "shipped_pictures", "picture_from_bytes", "to_png", "describe", "run_ablation",
+           "ablation_figure", "gallery_figure", "single_thread", "OBJECTIVES", "TRICK_LABELS"]
+
+OBJECTIVES = ("class", "channel", "dream")
+
+# gd.TRICKS key -> what the ablation grid calls it
+TRICK_LABELS = {
+    "jitter": "no jitter",
+    "blur": "no image blur",
+    "clamp": "no clamp",
+    "weight_decay": "no weight decay",
+    "grad_blur": "no gradient blur",
+    "octaves": "one octave",
+    "normalized_step": "plain step (lr·grad)",
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers shared by the panel, the notebook's static cells and the tests
+# ----------------------------------------------------------------------------------------------
+@contextmanager
+def single_thread(n=1):
+    """Run torch ops on ``n`` threads for the duration, then restore the previous setting.
+
+    The BLAS/OpenMP pools of numpy and scikit-learn are limited too (threadpoolctl, a scikit-learn
+    dependency). The digits CNN and the recognizers are tiny: on a busy 2-core machine one thread
+    was 10-200x faster than several competing ones (measured: fitting gd's logistic-regression
+    recognizer took 44 s with the default pools, 0.2 s with one thread)."""
+    if n is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(n):
+            yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def shipped_pictures(size=32):
+    """{name: (1, 3, size, size) image in [0, 1]}: the first example of each digit in scikit-learn's
+    bundled ``load_digits`` (real handwriting, 8x8, upsampled bilinearly) — ships with the project's
+    dependencies, works offline."""
+    X, y = gd.digits_data()
+    pictures = {}
+    for d in range(10):
+        i = int((y == d).nonzero()[0, 0])
+        pictures[f"a real {d} (load_digits #{i})"] = gd.digits_to_images(X[i:i + 1], size=size)
+    return pictures
+
+
+def picture_from_bytes(data, size, name="upload"):
+    """Decode an uploaded image file (PNG, JPEG, …) into a (1, 3, H, W) tensor in [0, 1]."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        img = Image.open(io.BytesIO(bytes(data)))
+        img.load()
+    except (UnidentifiedImageError, OSError) as e:
+        raise ValueError(f"could not read {name!r} as an image ({type(e).__name__}); "
+                         f"upload a PNG, JPEG, GIF or BMP file") from e
+    img = img.convert("RGB").resize((size[1], size[0]), Image.BILINEAR)
+    t = torch.tensor(list(img.getdata()), dtype=torch.float32).view(size[0], size[1], 3)
+    return (t / 255.0).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def to_png(image, px=256):
+    """(1, C, H, W) tensor in [0, 1] -> PNG bytes, upscaled to ``px`` pixels (nearest) to be visible."""
+    from PIL import Image
+
+    x = image.detach().float().cpu()[0].clamp(0, 1)
+    arr = (x.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+    img = Image.fromarray(arr if arr.shape[2] == 3 else arr[:, :, 0])
+    h, w = arr.shape[:2]
+    scale = max(1, px // max(h, w))
+    img = img.resize((w * scale, h * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def describe(model, info, image, label, robust=True):
+    """The course's metric and the recognizability check for one image, as a dict.
+
+    ``p_course``: softmax probability of ``label`` on the raw [0, 1] image (how the course's main()
+    scores it); ``p_normalized``: on the normalized image (what the network expects); ``top``: the
+    network's own top class on the normalized image; ``reads_as``: what independent scikit-learn
+    classifiers read (digits model only, else None); ``robustness``: mean p of ``label`` under
+    random shifts/rotations/rescalings (None with ``robust=False``)."""
+    p_course, p_norm = gd.class_probability(model, image, label, info)
+    mean = torch.tensor(info.mean).view(1, -1, 1, 1)
+    std = torch.tensor(info.std).view(1, -1, 1, 1)
+    with torch.no_grad():
+        logits = model((image.detach().float().cpu() - mean) / std)
+    top = int(logits.argmax(dim=1)[0])
+    reads_as = gd.recognize_digits(image)[0] if info.name == "digits" else None
+    return dict(label=label, p_course=p_course, p_normalized=p_norm, top=top, reads_as=reads_as,
+                robustness=gd.robustness(model, image, label, info) if robust else None)
+
+
+def _objective(kind, label, layer, channel):
+    if kind == "class":
+        return gd.ClassLogit(int(label))
+    if kind == "channel":
+        return gd.LayerChannel(layer, int(channel))
+    if kind == "dream":
+        return gd.LayerDream(layer)
+    raise ValueError(f"unknown objective {kind!r}; allowed: {', '.join(OBJECTIVES)}")
+
+
+def run_ablation(model, info, objective, settings, init=None, threads=1):
+    """Run ``objective`` with every trick on, each trick of ``gd.TRICKS`` switched off in turn, and
+    all of them off — same seed, same start. Returns a list of (title, Settings, gd.Result)."""
+    variants = [("all tricks on", settings)]
+    variants += [(TRICK_LABELS.get(k, f"no {k}"), settings.replace(**off)) for k, off in gd.TRICKS.items()]
+    variants.append(("all tricks off", gd.all_tricks_off(settings)))
+    out = []
+    with single_thread(threads):
+        for title, s in variants:
+            out.append((title, s, gd.visualize(model, objective, info=info, settings=s, init=init)))
+    return out
+
+
+def ablation_figure(model, info, rows, labels=None):
+    """A grid of ablation runs: ``rows`` is a list of (row_title, run_ablation output); one tile per
+    variant, titled with p_normalized, what scikit-learn reads, and the robustness."""
+    import matplotlib.pyplot as plt
+
+    ncols = len(rows[0][1])
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(1.55 * ncols, 1.95 * len(rows) + 0.5), squeeze=False)
+    for r, (row_title, runs) in enumerate(rows):
+        label = labels[r] if labels is not None else None
+        for c, (title, _s, res) in enumerate(runs):
+            ax = axes[r, c]
+            img = res.image[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+            ax.imshow(img if img.shape[2] == 3 else img[:, :, 0], interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([])
+            text = title.replace(" (lr·grad)", "")
+            if label is not None:
+                m = describe(model, info, res.image, label)
+                read = ""
+                if m["reads_as"] is not None:
+                    read = f"\nreads {m['reads_as']} {'✓' if m['reads_as'] == label else '✗'}"
+                text += f"\np={m['p_normalized']:.2f} rob={m['robustness']:.2f}{read}"
+            ax.set_title(text, fontsize=7)
+            if c == 0:
+                ax.set_ylabel(row_title, fontsize=9)
+    fig.suptitle("Ablation: the same seeded run with each trick switched off in turn "
+                 "(p = softmax prob. of the target, rob = mean p under small random transforms)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
+def gallery_figure(model, info, settings, labels=range(10), threads=1):
+    """Visualize every class of the digits model at ``settings``; returns (fig, {label: Result})."""
+    import matplotlib.pyplot as plt
+
+    labels = list(labels)
+    results = {}
+    with single_thread(threads):
+        for lab in labels:
+            results[lab] = gd.visualize(model, gd.ClassLogit(lab), info=info, settings=settings)
+    fig, axes = plt.subplots(1, len(labels), figsize=(1.5 * len(labels), 2.6), squeeze=False)
+    for ax, lab in zip(axes[0], labels):
+        m = describe(model, info, results[lab].image, lab)
+        ax.imshow(results[lab].image[0].permute(1, 2, 0).numpy(), interpolation="nearest")
+        ax.set_xticks([]), ax.set_yticks([])
+        read = "" if m["reads_as"] is None else f"\nreads {m['reads_as']} {'✓' if m['reads_as'] == lab else '✗'}"
+        ax.set_title(f"class {lab}\np={m['p_normalized']:.2f}{read}", fontsize=8)
+    fig.suptitle(f"Class visualizations at the default settings ({settings.iterations} steps, "
+                 f"32×32 px, seed {settings.seed}); p = softmax prob. on the normalized image", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    return fig, results
+
+
+# ----------------------------------------------------------------------------------------------
+# The panel
+# ----------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class RunRecord:
+    """What one finished (or stopped) run of the panel produced — kept in ``Studio.history``."""
+    job: int
+    settings: gd.Settings
+    objective: str
+    steps: int
+    stopped: bool
+    superseded: bool
+    metric_text: str
+    seconds: float
+    image: torch.Tensor = None
+
+
+class Studio:
+    """The DeepDream studio panel. ``Studio().show()`` displays it; see the module docstring.
+
+    ``model``: "digits" (embedded, offline) or "vgg13_bn". vgg13_bn is offered in the model menu
+    only when it loads without a download (torchvision importable and its weights in torch.hub's
+    cache), or always with ``offer_vgg=True`` (which may download ~500 MB on first use).
+    ``debounce``: seconds a slider must rest before the live preview re-runs.
+    ``threads``: torch threads during a run (1 is fastest for the digits CNN on a busy CPU;
+    ``None`` leaves torch's setting alone).
+    """
+
+    def __init__(self, model="digits", *, offer_vgg="if-cached", live=True, debounce=0.15,
+                 preview_every=8, preview_px=256, threads=1, autorun=True):
+        if model not in ("digits", "vgg13_bn"):
+            raise ValueError(f"model must be 'digits' or 'vgg13_bn', got {model!r}")
+        if offer_vgg not in (True, False, "if-cached"):
+            raise ValueError(f"offer_vgg must be True, False or 'if-cached', got {offer_vgg!r}")
+        if not (isinstance(debounce, (int, float)) and 0 <= debounce <= 5):
+            raise ValueError(f"debounce must be a number of seconds in [0, 5], got {debounce!r}")
+        if not (isinstance(preview_every, int) and preview_every >= 1):
+            raise ValueError(f"preview_every must be an integer >= 1, got {preview_every!r}")
+        self.debounce, self.preview_every, self.preview_px, self.threads = debounce, preview_every, preview_px, threads
+        self.models = {}
+        self.vgg_note = ""
+        self.models["digits"] = gd.load_model("digits")
+        if model == "vgg13_bn" or offer_vgg is True or (offer_vgg == "if-cached" and self._vgg_cached()):
+            try:
+                self.models["vgg13_bn"] = gd.load_model("vgg13_bn")
+            except gd.WeightsUnavailable as e:
+                if model == "vgg13_bn":
+                    raise
+                self.vgg_note = f"vgg13_bn not offered: {e}"
+        else:
+            self.vgg_note = "vgg13_bn not offered: torchvision or its cached ImageNet weights are missing"
+        with single_thread(threads):   # fit the scikit-learn recognizers now, not in the first run
+            gd.recognize_digits(torch.zeros(1, 3, 32, 32))
+        self.history = []
+        self._job = 0
+        self._pending = None            # (job, kind, not_before) — the latest request wins
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._closed = False
+        self._running = None
+        self._build(model, live)
+        self._worker = threading.Thread(target=self._loop, name="studio-worker", daemon=True)
+        self._worker.start()
+        if autorun:
+            self.request("preview")
+
+    # ------------------------------------------------------------------ widgets
+    def _build(self, model_name, live):
+        import ipywidgets as W
+
+        s = gd.default_settings(model_name)
+        style = {"description_width": "120px"}
+        wide = W.Layout(width="340px")
+
+        def slider(cls, name, description, **kw):
+            w = cls(value=getattr(s, name), description=description, style=style, layout=wide,
+                    continuous_update=False, **kw)
+            w.add_class(f"studio-{name}")
+            return w
+
+        self.title = W.HTML("<b>DeepDream studio</b> — gradient ascent on the input, every trick on a slider")
+        self.model_menu = W.Dropdown(options=list(self.models), value=model_name, description="model", style=style)
+        self.objective = W.ToggleButtons(options=list(OBJECTIVES), value="class", description="objective",
+                                         style=style, tooltips=["a class logit", "one channel of a layer",
+                                                                "a whole layer (DeepDream)"])
+        self.target = W.Dropdown(description="target class", style=style)
+        self.layer = W.Dropdown(description="layer", style=style)
+        self.channel = W.IntSlider(description="channel", min=0, max=1, style=style, layout=wide,
+                                   continuous_update=False)
+        self.start = W.ToggleButtons(options=["noise", "picture"], value="noise", description="start from",
+                                     style=style)
+        self.picture = W.Dropdown(description="picture", style=style)
+        self.upload = W.FileUpload(accept="image/*", multiple=False, description="upload…")
+        self.t = {
+            "iterations": slider(W.IntSlider, "iterations", "iterations", min=0, max=512, step=8),
+            "lr": slider(W.FloatLogSlider, "lr", "step size (lr)", base=10, min=-3, max=0, step=0.1),
+            "step_rule": W.ToggleButtons(options=list(gd.STEP_RULES), value=s.step_rule,
+                                         description="step rule", style=style),
+            "jitter": slider(W.IntSlider, "jitter", "jitter (px)", min=0, max=32),
+            "blur_every": slider(W.IntSlider, "blur_every", "blur every N", min=0, max=32),
+            "blur_sigma": slider(W.FloatSlider, "blur_sigma", "blur sigma (px)", min=0.1, max=3.0, step=0.1),
+            "clamp": W.Checkbox(value=s.clamp, description="clamp to [0, 1]", style=style),
+            "weight_decay": slider(W.FloatSlider, "weight_decay", "weight decay", min=0.0, max=0.1,
+                                   step=0.002, readout_format=".3f"),
+            "grad_blur_sigma": slider(W.FloatSlider, "grad_blur_sigma", "gradient blur σ", min=0.0, max=3.0, step=0.1),
+            "octaves": slider(W.IntSlider, "octaves", "octaves", min=1, max=4),
+            "octave_scale": slider(W.FloatSlider, "octave_scale", "octave scale", min=1.1, max=3.0, step=0.1),
+            "seed": W.BoundedIntText(value=s.seed, min=0, max=2 ** 31 - 1, description="seed", style=style),
+        }
+        self.t["step_rule"].add_class("studio-step_rule")
+        self.t["clamp"].add_class("studio-clamp")
+        self.live = W.Checkbox(value=live, description="live preview (re-run when a slider moves)",
+                               style={"description_width": "initial"})
+        self.run_button = W.Button(description="Run", button_style="primary", icon="play")
+        self.stop_button = W.Button(description="Stop", button_style="warning", icon="stop")
+        self.reset_button = W.Button(description="Defaults", icon="undo")
+        self.ablation_button = W.Button(description="Ablation grid", icon="th")
+        for w, cls in [(self.run_button, "studio-run"), (self.stop_button, "studio-stop"),
+                       (self.ablation_button, "studio-ablation"), (self.reset_button, "studio-defaults")]:
+            w.add_class(cls)
+        self.preview = W.Image(format="png", layout=W.Layout(width=f"{self.preview_px}px",
+                                                             height=f"{self.preview_px}px"))
+        self.preview.add_class("studio-preview")
+        self.progress = W.IntProgress(value=0, min=0, max=max(1, s.iterations), description="progress",
+                                      style=style)
+        self.progress.add_class("studio-progress")
+        self.metric = W.HTML("<span>not run yet</span>")
+        self.metric.add_class("studio-metric")
+        self.status = W.HTML(f"<small>{self.vgg_note}</small>")
+        self.status.add_class("studio-status")
+        self.ablation_image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self.ablation_image.add_class("studio-ablation-grid")
+
+        self._set_model_options(model_name)
+        self.run_button.on_click(lambda _b: self.request("preview", delay=0.0))
+        self.stop_button.on_click(lambda _b: self.stop())
+        self.reset_button.on_click(lambda _b: self.reset_defaults())
+        self.ablation_button.on_click(lambda _b: self.request("ablation", delay=0.0))
+        self.model_menu.observe(self._on_model, names="value")
+        self.layer.observe(self._on_layer, names="value")
+        self.upload.observe(self._on_upload, names="value")
+        for w in [self.objective, self.target, self.layer, self.channel, self.start, self.picture, *self.t.values()]:
+            w.observe(self._on_change, names="value")
+
+        t = self.t
+        col1 = W.VBox([t["iterations"], t["lr"], t["step_rule"], t["jitter"], t["blur_every"], t["blur_sigma"]])
+        col2 = W.VBox([t["clamp"], t["weight_decay"], t["grad_blur_sigma"], t["octaves"], t["octave_scale"], t["seed"]])
+        what = W.VBox([self.model_menu, self.objective, self.target, self.layer, self.channel,
+                       self.start, W.HBox([self.picture, self.upload])])
+        buttons = W.HBox([self.run_button, self.stop_button, self.reset_button, self.ablation_button, self.live])
+        out = W.VBox([self.preview, self.progress, self.metric, self.status])
+        self.panel = W.VBox([self.title, W.HBox([what, out]), W.HTML("<b>tricks</b>"), W.HBox([col1, col2]),
+                             buttons, self.ablation_image])
+        self.panel.add_class("studio")
+
+    def _set_model_options(self, name):
+        model, info = self.models[name]
+        self._muted = True
+        try:
+            self.target.options = [(f"{i}: {n}", i) for i, n in enumerate(info.class_names)]
+            self.target.value = 7 if name == "digits" else 0
+            self.layer.options = list(info.layers)
+            self.layer.value = list(info.layers)[-1]
+            self.channel.max = max(0, info.channels[self.layer.value] - 1)
+            self.channel.value = 0
+            size = info.input_size[1]
+            self._pictures = shipped_pictures(size)
+            self.picture.options = list(self._pictures)
+            self.picture.value = list(self._pictures)[3]
+            self._apply_settings(gd.default_settings(name))
+        finally:
+            self._muted = False
+
+    def _apply_settings(self, s):
+        was = getattr(self, "_muted", False)
+        self._muted = True
+        try:
+            for name, w in self.t.items():
+                w.value = getattr(s, name)
+        finally:
+            self._muted = was
+
+    # ------------------------------------------------------------------ state -> gd objects
+    def settings(self):
+        """The gd.Settings the widgets describe now (validated)."""
+        name = self.model_menu.value
+        values = {name_: w.value for name_, w in self.t.items()}
+        values["lr"] = float(round(values["lr"], 6))
+        return gd.default_settings(name).replace(**values).validate()
+
+    def objective_obj(self):
+        return _objective(self.objective.value, self.target.value, self.layer.value, self.channel.value)
+
+    def init_image(self):
+        if self.start.value == "noise":
+            return None
+        if self.picture.value == "uploaded" and getattr(self, "_uploaded", None) is not None:
+            return self._uploaded
+        return self._pictures[self.picture.value]
+
+    # ------------------------------------------------------------------ events (kernel main thread)
+    def _on_change(self, change):
+        if getattr(self, "_muted", False):
+            return
+        if self.live.value:
+            self.request("preview", delay=self.debounce)
+
+    def _on_model(self, change):
+        self.stop()
+        self._set_model_options(change["new"])
+        if self.live.value:
+            self.request("preview", delay=self.debounce)
+
+    def _on_layer(self, change):
+        if change["new"] is None:
+            return
+        _, info = self.models[self.model_menu.value]
+        self.channel.max = max(0, info.channels[change["new"]] - 1)
+
+    def _on_upload(self, change):
+        files = change["new"]
+        if not files:
+            return
+        f = files[0] if isinstance(files, (list, tuple)) else list(files.values())[0]
+        _, info = self.models[self.model_menu.value]
+        try:
+            self._uploaded = picture_from_bytes(f["content"], info.input_size[1:], f.get("name", "upload"))
+        except ValueError as e:
+            self.status.value = f"<span style='color:#b00'>{e}</span>"
+            return
+        self._pictures["uploaded"] = self._uploaded
+        self._muted = True
+        try:
+            self.picture.options = list(self._pictures)
+            self.picture.value = "uploaded"
+            self.start.value = "picture"
+        finally:
+            self._muted = False
+        self.status.value = f"<small>uploaded {f.get('name', 'file')}: dreaming on it</small>"
+        self.request("preview", delay=0.0)
+
+    def reset_defaults(self):
+        self._apply_settings(gd.default_settings(self.model_menu.value))
+        self.request("preview", delay=0.0)
+
+    def request(self, kind="preview", delay=0.0):
+        """Ask the worker for a run ("preview" or "ablation") in ``delay`` s; a newer request replaces
+        an older one that has not started, and stops a preview that is running."""
+        if kind not in ("preview", "ablation"):
+            raise ValueError(f"kind must be 'preview' or 'ablation', got {kind!r}")
+        with self._cond:
+            self._job += 1
+            self._pending = (self._job, kind, time.monotonic() + delay)
+            self._cond.notify_all()
+            return self._job
+
+    def stop(self):
+        """Stop the running optimization (at its next callback) and drop any pending request."""
+        with self._cond:
+            self._pending = None
+            self._stop.set()
+            self._cond.notify_all()
+
+    def close(self):
+        """Stop the worker thread and close the widgets."""
+        with self._cond:
+            self._closed = True
+            self._pending = None
+            self._stop.set()
+            self._cond.notify_all()
+        self._worker.join(timeout=10)
+        self.panel.close()
+
+    def show(self):
+        from IPython.display import display
+
+        display(self.panel)
+
+    def wait_idle(self, timeout=60.0):
+        """Block until no run is pending or running (for tests and scripts); True if idle in time."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._cond:
+                if self._pending is None and self._running is None:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    # ------------------------------------------------------------------ the worker thread
+    def _loop(self):
+        while True:
+            with self._cond:
+                while not self._closed:
+                    if self._pending is not None:
+                        wait = self._pending[2] - time.monotonic()
+                        if wait <= 0:
+                            break
+                        self._cond.wait(wait)
+                    else:
+                        self._cond.wait()
+                if self._closed:
+                    return
+                job, kind, _ = self._pending
+                self._pending = None
+                self._stop.clear()
+                self._running = job
+            try:
+                with single_thread(self.threads):
+                    if kind == "preview":
+                        self._run_preview(job)
+                    else:
+                        self._run_ablation(job)
+            except Exception as e:  # shown in the panel: a thread has nowhere else to report
+                self.status.value = f"<span style='color:#b00'>run {job} failed: {type(e).__name__}: {e}</span>"
+                self.history.append(RunRecord(job, None, kind, 0, True, False, f"error: {e}", 0.0))
+            finally:
+                with self._cond:
+                    self._running = None
+
+    def _superseded(self):
+        return self._pending is not None
+
+    def _metric_html(self, job, step, total, value, image, state):
+        model, info = self.models[self.model_menu.value]
+        kind = self.objective.value
+        label = self.target.value if kind == "class" else None
+        final = state != "running"
+        m = describe(model, info, image, label if label is not None else 0, robust=final)
+        if label is None:
+            label = m["top"]
+            m = describe(model, info, image, label, robust=final)
+        name = info.class_names[label]
+        parts = [f"run {job} · {state} · step {step}/{total}", f"objective {value:.3g}",
+                 f"class {label} ({name}): p_course {m['p_course']:.3f} · p_normalized {m['p_normalized']:.3f}"]
+        if m["reads_as"] is not None:
+            ok = m["reads_as"] == label
+            parts.append(f"reads as {m['reads_as']} {'✓' if ok else '✗'} (scikit-learn recognizers)")
+        else:
+            parts.append(f"network's top class: {info.class_names[m['top']]}")
+        if m["robustness"] is not None:
+            parts.append(f"robustness (mean p under small shifts/rotations) {m['robustness']:.2f}")
+        return "<br>".join(parts), m
+
+    def _run_preview(self, job):
+        model, info = self.models[self.model_menu.value]
+        s = self.settings().replace(callback_every=self.preview_every)
+        objective = self.objective_obj()
+        init = self.init_image()
+        self.progress.max = max(1, s.iterations)
+        self.progress.value = 0
+        t0 = time.perf_counter()
+        last = {"step": 0, "value": float("nan")}
+
+        def callback(step, image, value):
+            last.update(step=step, value=value)
+            if self._stop.is_set() or self._superseded():
+                raise gd.StopRequested
+            self.preview.value = to_png(image, self.preview_px)
+            self.progress.value = step
+            if step < s.iterations:
+                html, _ = self._metric_html(job, step, s.iterations, value, image, "running")
+                self.metric.value = html
+
+        res = gd.visualize(model, objective, info=info, settings=s, init=init, callback=callback)
+        superseded = res.stopped_early and self._superseded()
+        if superseded:
+            self.history.append(RunRecord(job, s, objective.name, last["step"], True, True, "", 0.0))
+            return
+        state = "stopped" if res.stopped_early else "done"
+        value = res.values[-1] if res.values else float("nan")
+        html, _ = self._metric_html(job, last["step"] if res.stopped_early else s.iterations, s.iterations,
+                                    value, res.image, state)
+        self.preview.value = to_png(res.image, self.preview_px)
+        self.progress.value = last["step"] if res.stopped_early else s.iterations
+        seconds = time.perf_counter() - t0
+        self.metric.value = html + f"<br><small>{seconds:.2f} s</small>"
+        self.history.append(RunRecord(job, s, objective.name, len(res.values), res.stopped_early, False,
+                                      html, seconds, res.image))
+
+    def _run_ablation(self, job):
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        model, info = self.models[self.model_menu.value]
+        s = self.settings()
+        label = self.target.value if self.objective.value == "class" else None
+        self.status.value = f"<small>ablation grid (run {job}): {len(gd.TRICKS) + 2} runs…</small>"
+        runs = run_ablation(model, info, self.objective_obj(), s, init=self.init_image(), threads=None)
+        fig = ablation_figure(model, info, [(self.objective_obj().name, runs)],
+                              labels=None if label is None else [label])
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        self.ablation_image.value = buf.getvalue()
+        self.status.value = f"<small>ablation grid (run {job}) done</small>"
+        self.history.append(RunRecord(job, s, "ablation", 0, False, False, "", 0.0))
+
+    @staticmethod
+    def _vgg_cached():
+        try:
+            gd._import_torchvision()
+        except Exception:   # any import failure means: do not offer the model (the reason is shown)
+            return False
+        return gd._vgg_cache_path().is_file()
