@@ -22,6 +22,7 @@ import threading
 import time
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 
 import gd
@@ -91,7 +92,7 @@ def picture_from_bytes(data, size, name="upload"):
         raise ValueError(f"could not read {name!r} as an image ({type(e).__name__}); "
                          f"upload a PNG, JPEG, GIF or BMP file") from e
     img = img.convert("RGB").resize((size[1], size[0]), Image.BILINEAR)
-    t = torch.tensor(list(img.getdata()), dtype=torch.float32).view(size[0], size[1], 3)
+    t = torch.from_numpy(np.asarray(img, dtype=np.float32).copy())      # (H, W, 3) in 0..255
     return (t / 255.0).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
@@ -338,6 +339,9 @@ class Studio:
         self.ablation_image.add_class("studio-ablation-grid")
 
         self._set_model_options(model_name)
+        self._sync_enabled()
+        self.objective.observe(lambda _c: self._sync_enabled(), names="value")
+        self.start.observe(lambda _c: self._sync_enabled(), names="value")
         self.run_button.on_click(lambda _b: self.request("preview", delay=0.0))
         self.stop_button.on_click(lambda _b: self.stop())
         self.reset_button.on_click(lambda _b: self.reset_defaults())
@@ -363,7 +367,7 @@ class Studio:
         model, info = self.models[name]
         self._muted = True
         try:
-            self.target.options = [(f"{i}: {n}", i) for i, n in enumerate(info.class_names)]
+            self.target.options = [(n if n == str(i) else f"{i}: {n}", i) for i, n in enumerate(info.class_names)]
             self.target.value = 7 if name == "digits" else 0
             self.layer.options = list(info.layers)
             self.layer.value = list(info.layers)[-1]
@@ -376,6 +380,14 @@ class Studio:
             self._apply_settings(gd.default_settings(name))
         finally:
             self._muted = False
+
+    def _sync_enabled(self):
+        """Grey out the pickers the current objective / start do not use."""
+        kind = self.objective.value
+        self.target.disabled = kind != "class"
+        self.layer.disabled = kind == "class"
+        self.channel.disabled = kind != "channel"
+        self.picture.disabled = self.start.value != "picture"
 
     def _apply_settings(self, s):
         was = getattr(self, "_muted", False)

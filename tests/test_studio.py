@@ -1,0 +1,214 @@
+"""Kernel-side tests of the DeepDream studio (lab/studio.py): no browser, no kernel.
+
+ipywidgets objects work in plain Python (their values change, nothing is sent anywhere), so the
+panel's logic — widgets → gd.Settings, the worker thread, debounce, Stop, uploads, the ablation
+helpers — is tested here directly. tests/test_browser.py checks the same panel in JupyterLab.
+"""
+import dataclasses
+import io
+import time
+
+import pytest
+import torch
+
+gd = pytest.importorskip("gd")
+pytest.importorskip("ipywidgets")
+from lab import studio as S  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return gd.load_model("digits")
+
+
+@pytest.fixture
+def panel():
+    p = S.Studio(autorun=False, live=True, debounce=0.05)
+    yield p
+    p.close()
+
+
+def _png(size=(20, 12), color=(255, 255, 255)):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_every_trick_has_a_widget_bound_to_settings(panel):
+    trick_fields = {f for off in gd.TRICKS.values() for f in off}
+    knobs = trick_fields | {"iterations", "lr", "blur_sigma", "octave_scale", "seed"}
+    assert knobs <= set(panel.t), f"no widget for {sorted(knobs - set(panel.t))}"
+    assert panel.settings() == gd.default_settings("digits")
+    new = dict(blur_sigma=1.3, jitter=3, clamp=False, step_rule="plain", octaves=3, weight_decay=0.02)
+    for name, value in new.items():
+        panel.t[name].value = value
+    s = panel.settings()
+    for name, value in new.items():
+        assert getattr(s, name) == value, name
+
+
+def test_bad_constructor_arguments_are_named():
+    with pytest.raises(ValueError, match="model must be 'digits' or 'vgg13_bn'"):
+        S.Studio(model="resnet", autorun=False)
+    with pytest.raises(ValueError, match="debounce"):
+        S.Studio(debounce=-1, autorun=False)
+    with pytest.raises(ValueError, match="objective"):
+        S._objective("pixels", 0, "act1", 0)
+
+
+def test_run_updates_preview_progress_and_metric(panel):
+    assert panel.preview.value == b"" and "not run yet" in panel.metric.value
+    threads = torch.get_num_threads()
+    panel.request("preview")
+    assert panel.wait_idle(60)
+    rec = panel.history[-1]
+    assert not rec.stopped and rec.steps == panel.settings().iterations
+    assert panel.preview.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert panel.progress.value == panel.progress.max == 96
+    assert "run 1 · done · step 96/96" in panel.metric.value
+    assert "p_course" in panel.metric.value and "p_normalized" in panel.metric.value
+    assert "reads as 7 ✓" in panel.metric.value          # default target 7 at the default settings
+    assert torch.get_num_threads() == threads            # single_thread() restored the setting
+
+
+def test_slider_moves_are_debounced_into_one_run(panel):
+    for v in (0.8, 0.9, 1.0, 1.1):
+        panel.t["blur_sigma"].value = v               # four quick moves, < debounce apart
+    assert panel.wait_idle(60)
+    finished = [r for r in panel.history if not r.superseded]
+    assert len(finished) == 1, [dataclasses.astuple(r)[:6] for r in panel.history]
+    assert finished[0].settings.blur_sigma == 1.1
+
+
+def test_live_off_does_not_run(panel):
+    panel.live.value = False
+    panel.t["jitter"].value = 2
+    time.sleep(0.3)
+    assert panel.wait_idle(5) and panel.history == []
+
+
+def test_stop_ends_a_long_run(panel):
+    panel.live.value = False
+    panel.t["iterations"].value = 512
+    panel.request("preview")
+    end = time.monotonic() + 30
+    while "running" not in panel.metric.value and time.monotonic() < end:
+        time.sleep(0.01)
+    panel.stop()
+    assert panel.wait_idle(30)
+    rec = panel.history[-1]
+    assert rec.stopped and not rec.superseded and rec.steps < 512
+    assert "· stopped ·" in panel.metric.value
+
+
+def test_a_newer_request_supersedes_a_running_preview(panel):
+    panel.live.value = False
+    panel.t["iterations"].value = 512
+    panel.request("preview")
+    end = time.monotonic() + 30
+    while "running" not in panel.metric.value and time.monotonic() < end:
+        time.sleep(0.01)
+    panel.t["iterations"].value = 16
+    panel.request("preview")
+    assert panel.wait_idle(30)
+    first, second = panel.history[-2:]
+    assert first.superseded and first.steps < 512
+    assert not second.stopped and second.steps == 16
+
+
+def test_objectives_and_layer_picker(panel, digits):
+    _, info = digits
+    panel.live.value = False
+    panel.objective.value = "channel"
+    panel.layer.value = "act1"
+    assert panel.channel.max == info.channels["act1"] - 1 == 15
+    panel.channel.value = 5
+    assert panel.objective_obj().name == "act1 channel 5"
+    assert not panel.channel.disabled and panel.target.disabled
+    panel.objective.value = "dream"
+    assert isinstance(panel.objective_obj(), gd.LayerDream) and panel.channel.disabled
+    panel.t["iterations"].value = 16
+    panel.request("preview")
+    assert panel.wait_idle(30)
+    assert panel.history[-1].objective == "act1 dream" and "· done ·" in panel.metric.value
+
+
+def test_dream_on_a_shipped_picture_starts_from_it(panel):
+    panel.live.value = False
+    panel.start.value = "picture"
+    panel.picture.value = "a real 3 (load_digits #3)"
+    panel.t["iterations"].value = 0                     # zero steps at one octave: the result is the start
+    panel.t["octaves"].value = 1                        # (with 2 octaves gd starts from a downsampled copy)
+    panel.request("preview")
+    assert panel.wait_idle(30)
+    assert torch.equal(panel.history[-1].image, S.shipped_pictures()["a real 3 (load_digits #3)"])
+
+
+def test_upload_good_and_bad_files(panel):
+    panel.live.value = False
+    panel.t["iterations"].value = 0
+    panel._on_upload({"new": ({"name": "white.png", "content": memoryview(_png())},)})
+    assert panel.wait_idle(30)
+    assert panel.start.value == "picture" and panel.picture.value == "uploaded"
+    assert "uploaded white.png" in panel.status.value
+    img = panel.history[-1].image
+    assert img.shape == (1, 3, 32, 32) and torch.allclose(img, torch.ones_like(img))
+    n = len(panel.history)
+    panel._on_upload({"new": ({"name": "notes.txt", "content": memoryview(b"not an image")},)})
+    assert "could not read 'notes.txt' as an image" in panel.status.value
+    assert panel.wait_idle(5) and len(panel.history) == n       # nothing ran
+
+
+def test_picture_from_bytes_and_to_png():
+    from PIL import Image
+
+    t = S.picture_from_bytes(_png((40, 10), (255, 0, 0)), (32, 32))
+    assert t.shape == (1, 3, 32, 32)
+    assert torch.allclose(t[0, 0], torch.ones(32, 32)) and torch.allclose(t[0, 1:], torch.zeros(2, 32, 32))
+    with pytest.raises(ValueError, match="upload a PNG"):
+        S.picture_from_bytes(b"\x00\x01", (32, 32), "x.bin")
+    png = S.to_png(torch.rand(1, 3, 32, 32), px=256)
+    assert Image.open(io.BytesIO(png)).size == (256, 256)
+
+
+def test_shipped_pictures_are_real_digits():
+    pics = S.shipped_pictures()
+    assert len(pics) == 10
+    X, y = gd.digits_data()
+    for d, (name, img) in enumerate(pics.items()):
+        i = int(name.split("#")[1].rstrip(")"))
+        assert int(y[i]) == d and f"a real {d}" in name
+        assert img.shape == (1, 3, 32, 32) and 0 <= img.min() and img.max() <= 1
+
+
+def test_ablation_switches_off_one_trick_at_a_time(digits):
+    model, info = digits
+    s = gd.default_settings("digits").replace(iterations=8)
+    runs = S.run_ablation(model, info, gd.ClassLogit(3), s)
+    assert [t for t, _, _ in runs][0] == "all tricks on" and runs[-1][0] == "all tricks off"
+    assert len(runs) == len(gd.TRICKS) + 2
+    for (title, variant, _), (key, off) in zip(runs[1:-1], gd.TRICKS.items()):
+        changed = {f.name for f in dataclasses.fields(s) if getattr(variant, f.name) != getattr(s, f.name)}
+        assert changed == {k for k, v in off.items() if getattr(s, k) != v}, title
+    assert runs[-1][1] == gd.all_tricks_off(s)
+    # seeded: the "all tricks on" column is exactly what gd.visualize gives for the same settings
+    with S.single_thread():
+        ref = gd.visualize(model, gd.ClassLogit(3), info=info, settings=s)
+    assert torch.equal(runs[0][2].image, ref.image)
+
+
+def test_describe_matches_gd(digits):
+    model, info = digits
+    three = S.shipped_pictures()["a real 3 (load_digits #3)"]
+    m = S.describe(model, info, three, 3)
+    assert (m["p_course"], m["p_normalized"]) == gd.class_probability(model, three, 3, info)
+    assert m["reads_as"] == 3 and m["top"] == 3 and 0 <= m["robustness"] <= 1
+
+
+def test_close_stops_the_worker():
+    p = S.Studio(autorun=False)
+    assert p._worker.is_alive()
+    p.close()
+    assert not p._worker.is_alive()
