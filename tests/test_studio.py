@@ -212,3 +212,58 @@ def test_close_stops_the_worker():
     assert p._worker.is_alive()
     p.close()
     assert not p._worker.is_alive()
+
+
+class _FakeVGG(torch.nn.Module):
+    """A tiny stand-in with vgg13_bn's interface (224-px input, ReLU layers, 5 classes here)."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.features = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(),
+                                            torch.nn.AvgPool2d(8))
+        self.classifier = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4 * 28 * 28, 5))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def test_vgg_is_offered_only_when_it_loads(monkeypatch):
+    real_load = gd.load_model
+
+    def fake_load(name="auto", device="cpu", *, quiet=False):
+        if name != "vgg13_bn":
+            return real_load(name, device, quiet=quiet)
+        if fake_load.fail:
+            raise gd.WeightsUnavailable("no weights here")
+        model = _FakeVGG().eval()
+        info = gd.ModelInfo("vgg13_bn", (3, 224, 224), gd.IMAGENET_MEAN, gd.IMAGENET_STD,
+                            ["tench", "goldfish", "shark", "ray", "hen"], {"features.1": model.features[1]},
+                            {"features.1": 4})
+        return model, info
+
+    monkeypatch.setattr(gd, "load_model", fake_load)
+    fake_load.fail = True
+    p = S.Studio(offer_vgg=True, autorun=False)
+    try:
+        assert list(p.model_menu.options) == ["digits"] and "no weights here" in p.vgg_note
+    finally:
+        p.close()
+    with pytest.raises(gd.WeightsUnavailable):
+        S.Studio(model="vgg13_bn", autorun=False)
+
+    fake_load.fail = False
+    p = S.Studio(offer_vgg=True, autorun=False, live=False)
+    try:
+        assert list(p.model_menu.options) == ["digits", "vgg13_bn"]
+        p.model_menu.value = "vgg13_bn"
+        assert p.settings() == gd.default_settings("vgg13_bn")
+        assert p.target.options[0] == ("0: tench", 0) and list(p.layer.options) == ["features.1"]
+        p.t["iterations"].value = 8
+        p.t["octaves"].value = 1
+        p.request("preview")
+        assert p.wait_idle(60)
+        assert "· done · step 8/8" in p.metric.value and "network's top class" in p.metric.value
+        assert p.history[-1].image.shape == (1, 3, 224, 224)
+    finally:
+        p.close()
