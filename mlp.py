@@ -68,7 +68,8 @@ def relu(z):
 def relu_backward(dJda, z, a):
     # ReLU'(z) is 1 where z > 0 and 0 elsewhere (0 at z = 0, as PyTorch does). Since a = ReLU(z)
     # is ≥ 0, sign(a) is exactly that 0/1 mask, in dJda's dtype (faster here than z > 0).
-    return dJda * torch.sign(a)
+    mask = torch.sign(a)
+    return mask.mul_(dJda)          # in place on our own temporary: no second full-size buffer
 
 
 RELU_SCALE = 5.0   # question 1.2: f(z) = 5·ReLU(z)
@@ -79,7 +80,8 @@ def scaled_relu(z):
 
 
 def scaled_relu_backward(dJda, z, a):
-    return RELU_SCALE * dJda * torch.sign(a)        # slope 5, not 1 (sign(a): the 0/1 mask)
+    slope = RELU_SCALE * torch.sign(a)              # 5 where z > 0, else 0: slope 5, not 1
+    return slope.mul_(dJda)
 
 
 LEAKY_SLOPE = 0.01
@@ -209,6 +211,7 @@ class MLP:
                              f"got {tuple(dJdy_hat.shape)}")
         if dJdy_hat.dtype != c["y_hat"].dtype:
             raise TypeError(f"dJdy_hat has dtype {dJdy_hat.dtype} but y_hat is {c['y_hat'].dtype}; convert one to match")
+        self.grads = {}   # replaced below; dropping the old ones first lowers the peak memory
         dJdz3 = self.g_backward(dJdy_hat, c["z3"], c["y_hat"])
         dJdz2, dJdW2, dJdb2 = linear_backward(dJdz3, c["z2"], p["W2"])
         dJdz1 = self.f_backward(dJdz2, c["z1"], c["z2"])
@@ -217,8 +220,8 @@ class MLP:
 
     def clear_grad_and_cache(self):
         """Zero every gradient (shaped and typed like its parameter) and forget the cache."""
+        self.grads, self.cache = {}, {}   # let the old tensors go before allocating the new ones
         self.grads = {f"dJd{name}": torch.zeros_like(t) for name, t in self.parameters.items()}
-        self.cache = {}
 
     def _check_input(self, x):
         W1 = self.parameters["W1"]

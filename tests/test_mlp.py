@@ -324,3 +324,19 @@ def test_check_mlp_fails_a_broken_backward(course_case, capsys):
     assert not check_mlp(net, x, y, "mse")
     out = capsys.readouterr().out
     assert "dJdW1" in out and "MISMATCH" in out
+
+
+@pytest.mark.parametrize("name", sorted(mlp.ACTIVATIONS))
+def test_activation_backward_does_not_modify_its_inputs(name):
+    """Backward functions may work in place on their own temporaries, never on their arguments."""
+    torch.manual_seed(12)
+    act, act_backward = mlp.ACTIVATIONS[name]
+    z = torch.randn(6, 5, dtype=torch.float64)
+    a = act(z)
+    dJda = torch.randn(6, 5, dtype=torch.float64)
+    before = [t.clone() for t in (dJda, z, a)]
+    out = act_backward(dJda, z, a)
+    for t, b in zip((dJda, z, a), before):
+        assert torch.equal(t, b)
+    assert out.shape == z.shape and out.dtype == torch.float64
+    assert all(out.data_ptr() != t.data_ptr() for t in (z, a)) or name == "identity"

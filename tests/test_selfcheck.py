@@ -69,7 +69,7 @@ def test_module_form_and_explicit_path(capsys):
 
 
 def test_relu_backward_without_its_mask_fails_the_relu_rows(tmp_path, capsys):
-    path = broken_copy(tmp_path, "    return dJda * torch.sign(a)\n", "    return dJda\n")
+    path = broken_copy(tmp_path, "    mask = torch.sign(a)\n", "    mask = torch.ones_like(a)\n")
     code, out = run_main(path, capsys)
     assert code == 1
     assert "summary: FAIL" in out
@@ -111,7 +111,7 @@ def test_bias_gradient_of_the_wrong_shape_is_named(tmp_path, capsys):
 
 
 def test_a_submission_that_raises_is_reported_not_a_traceback(tmp_path, capsys):
-    path = broken_copy(tmp_path, "    return dJda * torch.sign(a)\n",
+    path = broken_copy(tmp_path, "    mask = torch.sign(a)\n",
                        "    raise NotImplementedError('TODO: relu backward')\n")
     code, out = run_main(path, capsys)
     assert code == 1
