@@ -138,6 +138,7 @@ def test_extras_the_module_rejects_are_na_and_do_not_count(tmp_path, capsys):
     ("def f(:\n", "SyntaxError"),
     ("import torch\nclass MLP: pass\n", "does not define mse_loss, bce_loss"),
     ("raise ImportError('no numpy here')\n", "ImportError: no numpy here"),
+    ("import sys\nsys.exit(3)\n", "SystemExit: 3"),
 ])
 def test_unloadable_files_exit_2_with_a_message(tmp_path, capsys, content, expected):
     path = tmp_path / "mlp.py"
