@@ -159,7 +159,7 @@ def ablation_figure(model, info, rows, labels=None):
     import matplotlib.pyplot as plt
 
     ncols = len(rows[0][1])
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(1.55 * ncols, 1.95 * len(rows) + 0.5), squeeze=False)
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(1.55 * ncols, 2.35 * len(rows) + 0.5), squeeze=False)
     for r, (row_title, runs) in enumerate(rows):
         label = labels[r] if labels is not None else None
         for c, (title, _s, res) in enumerate(runs):
