@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ROW = re.compile(r"^(\d+)x(\d+)-(\d+)-(\d+)\s+(\w+)/(\w+)/(mse|bce)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+"
-                 r"([\d.]+)\s+<=([\d.]+)\s+([\d.e+-]+)\s+(\S+)\s+(\S+)$")
+                 r"([\d.]+)\s+([\d.]+)\s+<=([\d.]+)\s+([\d.e+-]+)\s+(\S+)\s+(\S+)$")
 
 
 def test_bench_mlp_quick_runs_and_prints_the_table():
@@ -15,7 +15,7 @@ def test_bench_mlp_quick_runs_and_prints_the_table():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     header = next(line for line in lines if line.startswith("batch x in-hidden-out"))
-    for column in ("ms ours", "ms autograd", "ratio", "cpu ratio", "target", "max|dgrad|", "MiB ours",
+    for column in ("ms ours", "ms autograd", "ratio", "cpu ratio", "min ratio", "target", "max|dgrad|", "MiB ours",
                    "MiB autograd"):
         assert column in header
     rows = [ROW.match(line.replace("   <- target missed", "")) for line in lines]
@@ -26,9 +26,9 @@ def test_bench_mlp_quick_runs_and_prints_the_table():
         ms_ours, ms_auto, ratio = float(m.group(9)), float(m.group(10)), float(m.group(11))
         assert ms_ours > 0 and ms_auto > 0
         assert abs(ratio - ms_ours / ms_auto) < 0.01 + 0.01 * ratio   # the ratio is what the columns say
-        assert float(m.group(14)) < 1e-3, "the benchmark compares the gradients before timing them"
+        assert float(m.group(15)) < 1e-3, "the benchmark compares the gradients before timing them"
     # Peak memory is measured (in subprocesses) for the first size in quick mode.
-    assert float(rows[0].group(15)) >= 0 and float(rows[0].group(16)) >= 0
-    assert rows[1].group(15) == rows[1].group(16) == "-"
+    assert float(rows[0].group(16)) >= 0 and float(rows[0].group(17)) >= 0
+    assert rows[1].group(16) == rows[1].group(17) == "-"
     assert any(line.startswith("targets") for line in lines)
     assert any(line.startswith("memory:") for line in lines)
