@@ -249,7 +249,7 @@ def mse_loss(y, y_hat):
 
 BCE_LOG_FLOOR = -100.0   # nn.BCELoss clamps each log at −100, so J stays finite at ŷ ∈ {0, 1}
 # ... and its gradient divides by max(ŷ(1 − ŷ), ε) with ε = 1e-12 *as a float32* (9.99999996e-13),
-# even for float64 inputs; using that same number keeps float64 saturated gradients equal to its.
+# even for float64 inputs; using that same number keeps float64 saturated gradients equal to PyTorch's.
 BCE_EPS = float(torch.tensor(1e-12, dtype=torch.float32))
 
 
