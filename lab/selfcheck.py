@@ -23,7 +23,9 @@ order 1e12/N, so that row uses the relative form ``norm(Δ) < 1e-3·max(1, norm(
 "Extras" (tanh and 5·ReLU, named ``'tanh'`` and ``'scaled_relu'``) are reported but do not
 count; a module that rejects those names gets "n/a".
 
-A submission that raises is never a traceback here: the case is reported as FAIL with the
+The submission runs under ``torch.no_grad()`` with inputs that do not require grad, as
+CONTRACT.md demands (the homework forbids autograd in mlp.py): one that leans on autograd
+raises there and fails. A submission that raises is never a traceback here: the case is reported as FAIL with the
 exception's one-line message. Exit status: 0 iff every core check passes, 1 otherwise
 (2 when the file cannot be loaded at all).
 """
@@ -163,14 +165,15 @@ def run_case(module, f, g, loss, shape, *, seed=0, saturate=False):
             net.parameters["W2"] = net.parameters["W2"] * SATURATION_SCALE
             net.parameters["b2"] = net.parameters["b2"] * SATURATION_SCALE
         params = {k: torch.as_tensor(net.parameters[k]).detach().clone() for k in ("W1", "b1", "W2", "b2")}
-        stage = "clear_grad_and_cache()"
-        net.clear_grad_and_cache()
-        stage = "forward(x)"
-        ours["y_hat"] = net.forward(x)
-        stage = f"{loss}_loss(y, y_hat)"
-        ours["J"], ours["dJdy_hat"] = getattr(module, f"{loss}_loss")(y, ours["y_hat"])
-        stage = "backward(dJdy_hat)"
-        net.backward(ours["dJdy_hat"])
+        with torch.no_grad():          # no autograd allowed in the submission (CONTRACT.md)
+            stage = "clear_grad_and_cache()"
+            net.clear_grad_and_cache()
+            stage = "forward(x)"
+            ours["y_hat"] = net.forward(x)
+            stage = f"{loss}_loss(y, y_hat)"
+            ours["J"], ours["dJdy_hat"] = getattr(module, f"{loss}_loss")(y, ours["y_hat"])
+            stage = "backward(dJdy_hat)"
+            net.backward(ours["dJdy_hat"])
         stage = "grads"
         for k in ("dJdW1", "dJdb1", "dJdW2", "dJdb2"):
             ours[k] = net.grads[k]

@@ -151,3 +151,44 @@ def test_unloadable_files_exit_2_with_a_message(tmp_path, capsys, content, expec
 def test_missing_file(tmp_path, capsys):
     code, out = run_main(tmp_path / "nope.py", capsys)
     assert code == 2 and "no such file" in out
+
+
+AUTOGRAD_SUBMISSION = """
+import torch
+ACTS = dict(relu=torch.relu, sigmoid=torch.sigmoid, identity=lambda z: z)
+class MLP:
+    def __init__(self, linear_1_in_features, linear_1_out_features, f_function,
+                 linear_2_in_features, linear_2_out_features, g_function):
+        self.parameters = dict(W1=torch.randn(linear_1_out_features, linear_1_in_features),
+                               b1=torch.randn(linear_1_out_features),
+                               W2=torch.randn(linear_2_out_features, linear_2_in_features),
+                               b2=torch.randn(linear_2_out_features))
+        self.f, self.g, self.grads = ACTS[f_function], ACTS[g_function], {}
+    def clear_grad_and_cache(self):
+        self.grads = {"dJd" + k: torch.zeros_like(v) for k, v in self.parameters.items()}
+    def forward(self, x):
+        self.p = {k: v.clone().requires_grad_(True) for k, v in self.parameters.items()}
+        self.out = self.g(self.f(x @ self.p["W1"].T + self.p["b1"]) @ self.p["W2"].T + self.p["b2"])
+        return self.out.detach()
+    def backward(self, dJdy_hat):          # forbidden: lets autograd do the work
+        self.out.backward(dJdy_hat)
+        self.grads = {"dJd" + k: v.grad for k, v in self.p.items()}
+def mse_loss(y, y_hat):
+    d = y_hat - y
+    return (d * d).mean(), 2 * d / d.numel()
+def bce_loss(y, y_hat):
+    raise NotImplementedError("bce")
+"""
+
+
+def test_a_submission_leaning_on_autograd_fails(tmp_path, capsys):
+    """Run under torch.no_grad() (CONTRACT.md), a backward that calls autograd cannot work."""
+    path = tmp_path / "mlp.py"
+    path.write_text(AUTOGRAD_SUBMISSION)
+    code, out = run_main(path, capsys)
+    assert code == 1
+    rows = parse_rows(out)
+    mse_rows = [r for r in rows if r["loss"] == "mse"]
+    assert all(r["y_hat"] == r["J"] == r["dJdy_hat"] == "ok" for r in mse_rows)    # its forward is right
+    assert all(r["dJdW1"] == "FAIL raised" for r in mse_rows)
+    assert "does not require grad" in out
