@@ -607,9 +607,14 @@ def nb02():
                 hidden = activations[act](zl)
             F.mse_loss(readout(hidden), T).backward()
             norms = [layer.weight.grad.norm().item() for layer in layers]
-            slope = torch.func.vmap(torch.func.grad(activations[act]))     # f'(z) element-wise, by autograd
-            slopes = [slope(zl.detach().flatten()) for zl in pre]
+            slopes = [slope(activations[act], zl.detach().flatten()) for zl in pre]
             return norms, [s.mean().item() for s in slopes], pre, slopes
+
+
+        def slope(f, z):
+            \"\"\"f'(z) element-wise, by autograd: for an element-wise f, d(Σ f(z))/dz_i = f'(z_i).\"\"\"
+            z = z.clone().requires_grad_(True)
+            return torch.autograd.grad(f(z).sum(), z)[0]
 
 
         stats = {act: layer_stats(act) for act in activations}
@@ -663,7 +668,7 @@ def nb02():
         print(f"{'scale c':>8}{'mean tanh′(cz)':>16}{'mean σ′(cz)':>14}{'ReLU′ on active':>17}")
         for c in [1, 3, 10, 30]:
             s = torch.sigmoid(c * zs)
-            relu_active = torch.func.vmap(torch.func.grad(torch.relu))(c * zs)[c * zs > 0]
+            relu_active = slope(torch.relu, c * zs)[c * zs > 0]
             print(f"{c:>8}{(1 - torch.tanh(c * zs) ** 2).mean().item():>16.3f}{(s * (1 - s)).mean().item():>14.3f}"
                   f"{relu_active.mean().item():>17.3f}")
         assert (1 - torch.tanh(30 * zs) ** 2).mean() < 0.05
@@ -1277,9 +1282,9 @@ def nb04():
         W_star, b_star = Theta[:2].T, Theta[2]
 
         W_gd, b_gd = torch.zeros(2, 2), torch.zeros(2)
-        for step in range(300):                                                         # full-batch gradient descent
+        for step in range(100):                                                         # full-batch gradient descent
             gW, gb = autograd_grad(empirical_mse, W_gd, b_gd)
-            W_gd, b_gd = W_gd - 0.1 * gW, b_gd - 0.1 * gb
+            W_gd, b_gd = W_gd - 0.3 * gW, b_gd - 0.3 * gb
 
         assert cmp("W: GD vs argmin", W_gd, W_star, atol=1e-8)
         assert cmp("b: GD vs argmin", b_gd, b_star, atol=1e-8)
