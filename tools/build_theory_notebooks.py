@@ -767,8 +767,9 @@ def nb03():
 
         **Step 4 — the factor 2.** The textbook *perceptron criterion* is $\max(0,-yz)$, whose gradient on a mistake is
         $-y\,\boldsymbol{x}$, half of the rule's $-(y-\hat y)\boldsymbol{x} = -2y\,\boldsymbol{x}$. Gradient descent on it with step $2\eta$
-        reproduces the rule exactly — the 2 is absorbed into the learning rate, and it does not change which
-        hyperplane the perceptron finds up to that rescaling. (At $z=0$ exactly, $|z|$ has a kink; `torch.sign(0)` is 0,
+        reproduces the rule exactly — the 2 is absorbed into the learning rate. (Starting from $\boldsymbol{w}=0$, the
+        perceptron's decisions do not depend on $\eta$ at all: every weight vector is then $\eta$ times an integer
+        combination of examples, and $\mathrm{sign}(z)$ ignores the scale.) (At $z=0$ exactly, $|z|$ has a kink; `torch.sign(0)` is 0,
         and any subgradient is a valid choice. The simulation asserts it never lands there.)
         """),
         code("""\
