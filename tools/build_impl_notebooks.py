@@ -595,7 +595,7 @@ for d in range(10):
     print(f"class {d}: p_course {p_course:.2f}  p_normalized {p_norm:.2f}  reads as {reads[d]}")
 n_read = sum(r == d for d, r in enumerate(reads))
 print(f"{n_read} of 10 read as their class by the scikit-learn recognizers")
-assert n_read >= 8, "the default settings should give readable digits for (almost) every class""""))
+assert n_read >= 8, 'the default settings should give readable digits for (almost) every class'"""))
     c.append(md(r"""
 ## Ablation grid: what each trick buys
 
