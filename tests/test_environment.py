@@ -43,6 +43,7 @@ PROVIDED_BY = {
     "jupyter-client": {"ipykernel", "jupyterlab"},
     "traitlets": {"ipykernel", "ipywidgets"},
     "threadpoolctl": {"scikit-learn"},    # a hard requirement of scikit-learn (pip and conda-forge)
+    "nbclient": {"nbconvert"},            # nbconvert executes notebooks through nbclient
 }
 PIP_OPTIONAL = {"torchvision"}       # CONTRACT.md: optional for pip users, imported lazily
 LOCAL_TOP_LEVEL = {"mlp", "gd", "lab", "tools", "benchmarks", "tests", "notebooks"}
@@ -120,18 +121,26 @@ def imports_of_code(code, where):
 
 
 def project_imports():
-    """{top-level import name: [files importing it]} over the scanned files."""
-    found = {}
-    for path in python_sources():
-        for name in imports_of_code(path.read_text(), str(path)):
-            found.setdefault(name, []).append(path.relative_to(ROOT).as_posix())
+    """({top-level import name: [files importing it]}, [files that do not parse]) over the scanned files.
+
+    A file that does not parse is listed (test_scanned_files_parse fails on it) and skipped here,
+    so that the coverage test still checks everything else.
+    """
+    found, unparsable = {}, []
+    sources = [(p.relative_to(ROOT).as_posix(), p.read_text()) for p in python_sources()]
     for path in notebook_sources():
         nb = nbformat.read(path, as_version=4)
-        for i, cell in enumerate(nb.cells):
-            if cell.cell_type == "code":
-                for name in imports_of_code(cell.source, f"{path.name} cell {i}"):
-                    found.setdefault(name, []).append(f"{path.relative_to(ROOT).as_posix()}[{i}]")
-    return found
+        sources += [(f"{path.relative_to(ROOT).as_posix()}[{i}]", cell.source)
+                    for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    for where, code in sources:
+        try:
+            names = imports_of_code(code, where)
+        except SyntaxError as exc:
+            unparsable.append(f"{where}: {exc.msg} (line {exc.lineno})")
+            continue
+        for name in names:
+            found.setdefault(name, []).append(where)
+    return found, unparsable
 
 
 def local_modules():
@@ -145,7 +154,7 @@ def local_modules():
 def third_party_imports():
     stdlib = set(sys.stdlib_module_names)
     local = local_modules()
-    return {name: where for name, where in project_imports().items()
+    return {name: where for name, where in project_imports()[0].items()
             if name not in stdlib and name not in local and not name.startswith("_")}
 
 
@@ -206,6 +215,12 @@ def test_the_import_scan_finds_what_it_should():
     found = third_party_imports()
     assert "torch" in found and "mlp.py" in found["torch"]
     assert "lab" not in found and "mlp" not in found and "math" not in found
+
+
+def test_scanned_files_parse():
+    """Every scanned file and notebook code cell is valid Python (magics aside)."""
+    _, unparsable = project_imports()
+    assert not unparsable, "cannot scan the imports of: " + "; ".join(unparsable)
 
 
 def test_every_third_party_import_is_covered(pip_all, conda):
