@@ -31,6 +31,7 @@ __all__ = ["Studio", "shipped_pictures", "picture_from_bytes", "to_png", "descri
            "ablation_figure", "gallery_figure", "single_thread", "OBJECTIVES", "TRICK_LABELS"]
 
 OBJECTIVES = ("class", "channel", "dream")
+CHECK_EVERY = 4      # steps between checks for Stop / a newer request during a run
 
 # gd.TRICKS key -> what the ablation grid calls it
 TRICK_LABELS = {
@@ -220,6 +221,7 @@ class RunRecord:
     metric_text: str
     seconds: float
     image: torch.Tensor = None
+    latency: float = None    # seconds from the request (slider change / Run click) to the final metric
 
 
 class Studio:
@@ -229,20 +231,22 @@ class Studio:
     only when it loads without a download (torchvision importable and its weights in torch.hub's
     cache), or always with ``offer_vgg=True`` (which may download ~500 MB on first use).
     ``debounce``: seconds a slider must rest before the live preview re-runs.
+    ``preview_every``: seconds between live updates of the preview image and metric during a run
+    (the first comes after 4 steps; Stop and newer requests are checked every 4 steps).
     ``threads``: torch threads during a run (1 is fastest for the digits CNN on a busy CPU;
     ``None`` leaves torch's setting alone).
     """
 
-    def __init__(self, model="digits", *, offer_vgg="if-cached", live=True, debounce=0.15,
-                 preview_every=8, preview_px=256, threads=1, autorun=True):
+    def __init__(self, model="digits", *, offer_vgg="if-cached", live=True, debounce=0.1,
+                 preview_every=0.1, preview_px=256, threads=1, autorun=True):
         if model not in ("digits", "vgg13_bn"):
             raise ValueError(f"model must be 'digits' or 'vgg13_bn', got {model!r}")
         if offer_vgg not in (True, False, "if-cached"):
             raise ValueError(f"offer_vgg must be True, False or 'if-cached', got {offer_vgg!r}")
         if not (isinstance(debounce, (int, float)) and 0 <= debounce <= 5):
             raise ValueError(f"debounce must be a number of seconds in [0, 5], got {debounce!r}")
-        if not (isinstance(preview_every, int) and preview_every >= 1):
-            raise ValueError(f"preview_every must be an integer >= 1, got {preview_every!r}")
+        if not (isinstance(preview_every, (int, float)) and 0 <= preview_every <= 10):
+            raise ValueError(f"preview_every must be a number of seconds in [0, 10], got {preview_every!r}")
         self.debounce, self.preview_every, self.preview_px, self.threads = debounce, preview_every, preview_px, threads
         self.models = {}
         self.vgg_note = ""
@@ -260,7 +264,7 @@ class Studio:
             gd.recognize_digits(torch.zeros(1, 3, 32, 32))
         self.history = []
         self._job = 0
-        self._pending = None            # (job, kind, not_before) — the latest request wins
+        self._pending = None            # (job, kind, not_before, requested_at) — the latest request wins
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._closed = False
@@ -468,7 +472,8 @@ class Studio:
             raise ValueError(f"kind must be 'preview' or 'ablation', got {kind!r}")
         with self._cond:
             self._job += 1
-            self._pending = (self._job, kind, time.monotonic() + delay)
+            now = time.monotonic()
+            self._pending = (self._job, kind, now + delay, now)
             self._cond.notify_all()
             return self._job
 
@@ -518,14 +523,14 @@ class Studio:
                         self._cond.wait()
                 if self._closed:
                     return
-                job, kind, _ = self._pending
+                job, kind, _, requested = self._pending
                 self._pending = None
                 self._stop.clear()
                 self._running = job
             try:
                 with single_thread(self.threads):
                     if kind == "preview":
-                        self._run_preview(job)
+                        self._run_preview(job, requested)
                     else:
                         self._run_ablation(job)
             except Exception as e:  # shown in the panel: a thread has nowhere else to report
@@ -559,25 +564,28 @@ class Studio:
             parts.append(f"robustness (mean p under small shifts/rotations) {m['robustness']:.2f}")
         return "<br>".join(parts), m
 
-    def _run_preview(self, job):
+    def _run_preview(self, job, requested):
         model, info = self.models[self.model_menu.value]
-        s = self.settings().replace(callback_every=self.preview_every)
+        s = self.settings().replace(callback_every=CHECK_EVERY)
         objective = self.objective_obj()
         init = self.init_image()
         self.progress.max = max(1, s.iterations)
         self.progress.value = 0
         t0 = time.perf_counter()
-        last = {"step": 0, "value": float("nan")}
+        last = {"step": 0, "value": float("nan"), "pushed": None}
 
         def callback(step, image, value):
             last.update(step=step, value=value)
             if self._stop.is_set() or self._superseded():
                 raise gd.StopRequested
+            now = time.perf_counter()
+            if step >= s.iterations or (last["pushed"] is not None and now - last["pushed"] < self.preview_every):
+                return      # the final image is pushed below, with the final metric
+            last["pushed"] = now
             self.preview.value = to_png(image, self.preview_px)
             self.progress.value = step
-            if step < s.iterations:
-                html, _ = self._metric_html(job, step, s.iterations, value, image, "running")
-                self.metric.value = html
+            html, _ = self._metric_html(job, step, s.iterations, value, image, "running")
+            self.metric.value = html
 
         res = gd.visualize(model, objective, info=info, settings=s, init=init, callback=callback)
         superseded = res.stopped_early and self._superseded()
@@ -593,7 +601,7 @@ class Studio:
         seconds = time.perf_counter() - t0
         self.metric.value = html + f"<br><small>{seconds:.2f} s</small>"
         self.history.append(RunRecord(job, s, objective.name, len(res.values), res.stopped_early, False,
-                                      html, seconds, res.image))
+                                      html, seconds, res.image, time.monotonic() - requested))
 
     def _run_ablation(self, job):
         import matplotlib
