@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -26,8 +27,20 @@ def default_notebooks():
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
+def cell_seconds(nb):
+    """Sum of the cells' own execution times (nbclient records them in each cell's metadata)."""
+    total = 0.0
+    for cell in nb.cells:
+        t = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in t and "shell.execute_reply" in t:
+            start, end = (datetime.fromisoformat(t[k].replace("Z", "+00:00"))
+                          for k in ("iopub.execute_input", "shell.execute_reply"))
+            total += (end - start).total_seconds()
+    return total
+
+
 def run_one(path, timeout):
-    """Execute one notebook in a fresh kernel; return (seconds, number of code cells, error or None)."""
+    """Execute one notebook in a fresh kernel; return (seconds, cell seconds, number of code cells, error or None)."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
@@ -42,7 +55,7 @@ def run_one(path, timeout):
         error = f"timeout: {err}"
     seconds = time.perf_counter() - start
     cells = sum(cell.cell_type == "code" for cell in nb.cells)
-    return seconds, cells, error
+    return seconds, cell_seconds(nb), cells, error
 
 
 def main(argv=None):
@@ -61,15 +74,17 @@ def main(argv=None):
             parser.error(f"{p}: not an existing .ipynb file")
     os.environ.pop("BACKPROP_SAVE_FIGURES", None)
 
-    print(f"{'notebook':<34}{'code cells':>11}{'seconds':>10}  status")
-    total, failed = 0.0, 0
+    print(f"{'notebook':<34}{'code cells':>11}{'seconds':>10}{'in cells':>10}  status")
+    total, total_cells, failed = 0.0, 0.0, 0
     for p in paths:
-        seconds, cells, error = run_one(p.resolve(), args.timeout)
+        seconds, in_cells, cells, error = run_one(p.resolve(), args.timeout)
         total += seconds
+        total_cells += in_cells
         failed += error is not None
-        print(f"{p.name:<34}{cells:>11}{seconds:>10.1f}  {'ok' if error is None else 'FAILED: ' + error}",
-              flush=True)
-    print(f"{'total':<34}{'':>11}{total:>10.1f}")
+        print(f"{p.name:<34}{cells:>11}{seconds:>10.1f}{in_cells:>10.1f}  "
+              f"{'ok' if error is None else 'FAILED: ' + error}", flush=True)
+    print(f"{'total':<34}{'':>11}{total:>10.1f}{total_cells:>10.1f}")
+    print("seconds: wall time with a fresh kernel (start-up included); in cells: the cells' own execution time")
     if args.budget is not None:
         verdict = "within" if total <= args.budget else "OVER"
         print(f"budget {args.budget:g} s: {verdict}")

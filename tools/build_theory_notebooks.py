@@ -89,6 +89,7 @@ def nb01():
         from lab.theory import show
 
         torch.set_default_dtype(torch.float64)   # float64: comparisons are exact to ~1e-15
+        torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
         torch.manual_seed(0)
         n, h, K = 3, 4, 2                          # h != K, so a wrong identity size or a missing transpose shows
 
@@ -368,6 +369,7 @@ def nb02():
         from lab.theory import show
 
         torch.set_default_dtype(torch.float64)
+        torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
         torch.manual_seed(0)
         n, h, K = 3, 4, 2
         W1, b1 = torch.randn(h, n), torch.randn(h, 1)      # column-vector convention of the homework
@@ -717,6 +719,7 @@ def nb03():
         from lab.theory import fmt
 
         torch.set_default_dtype(torch.float64)
+        torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
         torch.manual_seed(0)
         N, d = 30, 2
         X = torch.cat([torch.ones(N, 1), torch.randn(N, d)], dim=1)        # column 0 is the constant input of b
@@ -946,6 +949,7 @@ def nb04():
         from lab.theory import fmt, show
 
         torch.set_default_dtype(torch.float64)
+        torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
         _ = torch.manual_seed(0)
         """),
         md(r"""
@@ -1329,6 +1333,7 @@ def nb05():
         from lab.gradcheck import autograd_grad, cmp
 
         torch.set_default_dtype(torch.float64)
+        torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
         torch.manual_seed(0)
         n, h, K = 3, 4, 2
         W1, b1, W2, b2 = torch.randn(h, n), torch.randn(h, 1), torch.randn(K, h), torch.randn(K, 1)
