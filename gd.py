@@ -59,8 +59,9 @@ COURSE_LABELS = (0, 12, 954)  # tench, house finch, banana — the course's main
 
 HERE = Path(__file__).resolve().parent
 DIGITS_WEIGHTS = HERE / "models" / "digits_cnn.pt"
-# SHA-256 of models/digits_cnn.pt as written by tools/train_digits.py (checked on every load).
-DIGITS_SHA256 = "c9967563e88627cc6dbddbd08ba195631b813e324a9dec02eb70e2d201620da9"
+# SHA-256 of models/digits_cnn.pt as written by `python tools/train_digits.py` (checked on every load;
+# the tensors are bit-identical on rerun, the bytes too when written to the same file name).
+DIGITS_SHA256 = "03e8f56d2860ea7cbfa8757d762afd03c71c4b67c054fd8f152bb65ff6699bd7"
 VGG13_BN_URL = "https://download.pytorch.org/models/vgg13_bn-abd245e5.pth"
 
 
@@ -80,6 +81,14 @@ def normalize_and_jitter(img, step=32):
         dx, dy = (int(v) for v in torch.randint(-step, max(step - 1, -step + 1), (2,)))
         img = img.roll(dx, -1).roll(dy, -2)
     return _normalize(img)
+
+
+def _jitter(img, px):
+    """Roll by random (dx, dy), each uniform in [-px, px] (symmetric; 0 = identity)."""
+    if px <= 0:
+        return img
+    dx, dy = (int(v) for v in torch.randint(-px, px + 1, (2,)))
+    return img.roll((dy, dx), dims=(-2, -1))
 
 
 def forward_and_return_activation(model, input, module):
@@ -140,7 +149,7 @@ class Settings:
     iterations: int = 256          # total gradient steps (shared among the octaves)
     lr: float = 0.05               # step size (image units per step)
     step_rule: str = "normalized"  # "plain": img += lr*grad;  "normalized": img += lr*grad/mean|grad|
-    jitter: int = 0                # random roll of up to ±jitter px before each step (0 = off)
+    jitter: int = 0                # roll by random dx, dy in [-jitter, jitter] px before each forward (0 = off)
     blur_every: int = 0            # Gaussian-blur the image every N steps (0 = off)
     blur_sigma: float = 0.5        # ... with this sigma (px)
     clamp: bool = True             # clamp pixels to [0, 1] after every step
@@ -511,7 +520,7 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
             for _ in range(iters):
                 param.requires_grad_(True)
                 full = _resize(param, (h, w))
-                x = normalize_and_jitter(full, s.jitter)
+                x = _normalize(_jitter(full, s.jitter))
                 value = objective(model, x)
                 (grad,) = torch.autograd.grad(value, param)
                 param = param.detach()

@@ -72,15 +72,17 @@ def evaluate(model, x, y):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "models" / "digits_cnn.pt"))
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--width", type=int, default=16)
-    ap.add_argument("--eps", type=float, default=1.0, help="L2 radius of the adversarial perturbation (0 = off)")
+    ap.add_argument("--eps", type=float, default=1.5, help="L2 radius of the adversarial perturbation (0 = off)")
     ap.add_argument("--pgd-steps", type=int, default=2)
     ap.add_argument("--noise", type=float, default=0.1, help="std of Gaussian pixel noise (0 = off)")
+    ap.add_argument("--shift", type=float, default=1.5, help="random shift augmentation, ± px of 32")
+    ap.add_argument("--degrees", type=float, default=15.0, help="random rotation augmentation, ± degrees")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -102,7 +104,7 @@ def main(argv=None):
         tot, correct, n = 0.0, 0, 0
         for i in range(0, len(ytr), args.batch):
             idx = perm[i:i + args.batch]
-            xb, yb = augment(xtr[idx], g), ytr[idx]
+            xb, yb = augment(xtr[idx], g, shift=args.shift, degrees=args.degrees), ytr[idx]
             if args.noise > 0:
                 xb = (xb + args.noise * torch.randn(xb.shape, generator=g)).clamp(0, 1)
             model.eval()
