@@ -1,0 +1,480 @@
+"""Tests for gd.py: the course's call, the tricks, the objectives, the embedded digits model,
+the quality targets, the CLI and every bad input.
+
+No test downloads anything: the torchvision/weights paths are exercised by monkeypatching
+``gd._import_torchvision`` / ``gd._vgg_state_dict``; the real torchvision test skips where
+torchvision cannot be imported (here: a CUDA wheel next to a CPU torch).
+"""
+import hashlib
+import io
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+import gd  # noqa: E402
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def state_hash(model):
+    """SHA-256 over every parameter AND buffer (BN running statistics included)."""
+    h = hashlib.sha256()
+    for k, v in model.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def course_init(size, seed=0):
+    """The course's start: (randn(1, H, W, 3) * 8 + 128) / 255, permuted to (1, 3, H, W)."""
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.randn(1, size, size, 3, generator=g) * 8 + 128) / 255
+    return x.permute(0, 3, 1, 2).contiguous().requires_grad_(True)
+
+
+def logit(model, img, label):
+    with torch.no_grad():
+        return model(gd._normalize(img))[0, label].item()
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return gd.load_model("digits")
+
+
+class TinyVGG(nn.Module):
+    """torchvision-free stand-in for the course's VGG: features (conv/BN/ReLU/pool), an adaptive
+    pool and a classifier with dropout, 3x224x224 input."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(4),
+            nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(4),
+        )
+        self.avgpool = nn.AdaptiveAvgPool2d((4, 4))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(256, 32), nn.ReLU(), nn.Dropout(0.5),
+                                        nn.Linear(32, 20))
+        # non-trivial running statistics, so that an overwrite would show
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+
+    def forward(self, x):
+        return self.classifier(self.avgpool(self.features(x)))
+
+
+# ---------------------------------------------------------------------------------------------
+# the course's API
+# ---------------------------------------------------------------------------------------------
+def test_course_call_digits_climbs_logit_and_harms_nothing(digits):
+    model, info = digits
+    model.train()  # the course's main never calls eval(): we must cope and restore it
+    for p in model.parameters():
+        p.requires_grad_(True)
+    before = state_hash(model)
+    x = course_init(32)
+    x_copy = x.detach().clone()
+    label = 3
+    try:
+        out = gd.gradient_descent(x, model, lambda t: t[0, label].mean(), iterations=48)
+        assert all(m.training for m in model.modules()), "train mode not restored"
+        assert all(p.requires_grad for p in model.parameters()), "requires_grad not restored"
+    finally:
+        model.eval()
+        for p in model.parameters():
+            p.requires_grad_(False)
+    assert state_hash(model) == before, "the model's weights changed"
+    assert torch.equal(x.detach(), x_copy), "the caller's input was modified"
+    assert x.grad is None
+    assert out.shape == (1, 3, 32, 32) and out is not x and not out.requires_grad
+    assert out.min() >= 0 and out.max() <= 1
+    assert logit(model, out, label) > logit(model, x_copy, label) + 5.0  # ascended, not descended
+    p_course, p_norm = gd.class_probability(model, out, label, info)
+    assert p_course > 0.99 and p_norm > 0.99
+
+
+def test_course_call_on_224px_vgg_like_model_restores_modes_and_bn_stats():
+    model = TinyVGG()
+    model.train()
+    model.features[1].eval()  # a mixed state must come back exactly
+    modes = [m.training for m in model.modules()]
+    before = state_hash(model)
+    x = course_init(224)
+    x_copy = x.detach().clone()
+    model.eval()
+    start = logit(model, x_copy, 5)
+    model.train()
+    model.features[1].eval()
+    out = gd.gradient_descent(x, model, lambda t: t[0, 5].mean(), iterations=6)
+    assert [m.training for m in model.modules()] == modes
+    assert state_hash(model) == before, "weights or BatchNorm running statistics changed"
+    assert torch.equal(x.detach(), x_copy)
+    assert out.shape == (1, 3, 224, 224) and 0 <= out.min() and out.max() <= 1
+    model.eval()
+    assert logit(model, out, 5) > start
+
+
+def test_normalize_and_jitter_is_the_courses():
+    img = torch.rand(1, 3, 8, 8)
+    mean = torch.tensor(gd.IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(gd.IMAGENET_STD).view(1, 3, 1, 1)
+    torch.testing.assert_close(gd.normalize_and_jitter(img, step=0), (img - mean) / std)
+    torch.manual_seed(0)
+    out = gd.normalize_and_jitter(img, step=2)
+    # some roll of the normalized image with dx, dy in [-2, 1)
+    rolls = [((img.roll(dx, -1).roll(dy, -2)) - mean) / std for dx in (-2, -1, 0) for dy in (-2, -1, 0)]
+    assert any(torch.allclose(out, r) for r in rolls)
+
+
+def test_forward_and_return_activation(digits):
+    model, info = digits
+    act = gd.forward_and_return_activation(model, torch.zeros(1, 3, 32, 32), info.layers["act2"])
+    assert act.shape == (1, info.channels["act2"], 8, 8)
+
+
+def test_save_img_writes_clamped_png(tmp_path):
+    from PIL import Image
+
+    img = torch.linspace(-1, 2, 3 * 5 * 7).view(1, 3, 5, 7)
+    path = gd.save_img(img, tmp_path / "x.png")
+    arr = __import__("numpy").asarray(Image.open(path))
+    assert arr.shape == (5, 7, 3) and arr.min() == 0 and arr.max() == 255
+
+
+# ---------------------------------------------------------------------------------------------
+# tricks, objectives, callback
+# ---------------------------------------------------------------------------------------------
+def _run(model, info, settings, label=2, init=None):
+    return gd.visualize(model, gd.ClassLogit(label), info=info, settings=settings, init=init)
+
+
+def test_every_trick_changes_the_result_and_all_off_still_works(digits):
+    model, info = digits
+    base = gd.default_settings("digits").replace(iterations=24)
+    ref = _run(model, info, base).image
+    again = _run(model, info, base).image
+    assert torch.equal(ref, again), "a seeded run must be reproducible"
+    assert set(gd.TRICKS) == {"jitter", "blur", "clamp", "weight_decay", "grad_blur", "octaves",
+                              "normalized_step"}
+    for name, off in gd.TRICKS.items():
+        s = base.replace(**off)
+        assert s != base, name
+        img = _run(model, info, s).image
+        assert (img - ref).abs().max() > 1e-3, f"switching off {name} changed nothing"
+    plain = gd.all_tricks_off(base)
+    res = _run(model, info, plain)
+    assert res.values[-1] > res.values[0]
+    assert (res.image - ref).abs().max() > 1e-3
+
+
+def test_octaves_keep_the_iteration_budget(digits):
+    model, info = digits
+    s = gd.default_settings("digits").replace(iterations=25, octaves=3, octave_scale=1.5)
+    res = _run(model, info, s)
+    assert len(res.values) == 25
+    assert [it for _, it in gd._octave_plan(s, 32, 32)] == [9, 8, 8]
+
+
+def test_layer_objectives_increase(digits):
+    model, info = digits
+    s = gd.default_settings("digits").replace(iterations=20)
+    for obj in (gd.LayerChannel("act2", 3), gd.LayerChannel(info.layers["act1"], 0),
+                gd.LayerUnit("act3", 5), gd.LayerDream("act2"), gd.LayerChannel("features.act2", 1)):
+        res = gd.visualize(model, obj, info=info, settings=s)
+        assert res.values[-1] > res.values[0], obj.name
+
+
+def test_dream_on_a_picture_starts_from_it_and_leaves_it_alone(digits):
+    model, info = digits
+    X8, y = gd.digits_data()
+    picture = gd.digits_to_images(X8[:1])          # a real "0"
+    other = gd.digits_to_images(X8[1:2])           # a real "1"
+    keep = picture.clone()
+    s = gd.default_settings("digits").replace(iterations=10)
+    res = gd.visualize(model, gd.LayerDream("act2"), info=info, settings=s, init=picture)
+    assert torch.equal(picture, keep)
+    assert res.values[-1] > res.values[0]
+    # the dream stays closer to its picture than to another digit
+    assert (res.image - picture).abs().mean() < (res.image - other).abs().mean()
+
+
+def test_callback_and_stop_requested(digits):
+    model, info = digits
+    seen = []
+
+    def cb(step, image, value):
+        seen.append((step, tuple(image.shape), value))
+        if step == 12:
+            raise gd.StopRequested
+
+    s = gd.default_settings("digits").replace(iterations=40, callback_every=4)
+    res = gd.visualize(model, 7, info=info, settings=s, callback=cb)
+    assert [st for st, _, _ in seen] == [4, 8, 12]
+    assert all(shape == (1, 3, 32, 32) for _, shape, _ in seen)
+    assert res.stopped_early and len(res.values) == 12
+    assert res.image.shape == (1, 3, 32, 32)
+
+
+# ---------------------------------------------------------------------------------------------
+# quality targets (default settings, fixed seed, all ten digits)
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gallery(digits):
+    model, info = digits
+    return [gd.visualize(model, gd.ClassLogit(d), info=info).image for d in range(10)]
+
+
+def test_quality_probability(digits, gallery):
+    model, info = digits
+    for d, img in enumerate(gallery):
+        p_course, p_norm = gd.class_probability(model, img, d, info)
+        assert p_course >= 0.99 and p_norm >= 0.99, (d, p_course, p_norm)
+
+
+def test_quality_recognizable_by_independent_classifiers(gallery):
+    read = gd.recognize_digits(gallery)
+    assert read == list(range(10)), read
+    # the check can fail: the same images scored against shifted labels match nothing
+    assert sum(r == (d + 1) % 10 for d, r in enumerate(read)) == 0
+
+
+def test_quality_robust_to_held_out_transforms(digits, gallery):
+    model, info = digits
+    for d, img in enumerate(gallery):
+        r = gd.robustness(model, img, d, info, n=32, seed=0)
+        assert r >= 0.9, (d, r)
+
+
+def test_recognizers_are_competent_and_can_say_no(digits):
+    model, info = digits
+    X8, y = gd.digits_data()
+    _, te = gd.digits_split()
+    read = torch.tensor(gd.recognize_digits(gd.digits_to_images(X8[te])))
+    acc = (read == y[te]).float().mean().item()
+    assert acc >= 0.95, acc
+    # a noise image (visualize's start) is not read as every target: one reading for all ten
+    s = gd.default_settings("digits")
+    g = torch.Generator().manual_seed(0)
+    noise = (torch.randn(10, 1, 32, 32, generator=g) * s.init_std + s.init_mean).clamp(0, 1).expand(-1, 3, -1, -1)
+    noise_read = gd.recognize_digits(noise)
+    assert sum(r == d for d, r in enumerate(noise_read)) <= 2
+    # and the CNN is not confident about noise either
+    probs = [gd.class_probability(model, noise[d:d + 1], d, info)[1] for d in range(10)]
+    assert sum(p > 0.9 for p in probs) <= 1
+
+
+def test_digits_model_heldout_accuracy(digits):
+    model, info = digits
+    X8, y = gd.digits_data()
+    _, te = gd.digits_split()
+    with torch.no_grad():
+        pred = model(gd._normalize(gd.digits_to_images(X8[te]))).argmax(1)
+    assert (pred == y[te]).float().mean().item() >= 0.97
+
+
+# ---------------------------------------------------------------------------------------------
+# models: hash check, auto fallback, torchvision
+# ---------------------------------------------------------------------------------------------
+def test_weights_hash_matches_and_corruption_is_caught(tmp_path):
+    assert gd._sha256(gd.DIGITS_WEIGHTS) == gd.DIGITS_SHA256
+    bad = tmp_path / "digits_cnn.pt"
+    shutil.copy(gd.DIGITS_WEIGHTS, bad)
+    data = bytearray(bad.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    with pytest.raises(gd.WeightsUnavailable, match="SHA-256"):
+        gd._load_digits("cpu", weights_path=bad)
+    with pytest.raises(gd.WeightsUnavailable, match="not found"):
+        gd._load_digits("cpu", weights_path=tmp_path / "missing.pt")
+
+
+def test_load_model_digits_is_eval_and_frozen(digits):
+    model, info = digits
+    assert not model.training and not any(p.requires_grad for p in model.parameters())
+    assert info.name == "digits" and info.input_size == (3, 32, 32)
+    assert info.class_names == [str(i) for i in range(10)]
+    assert info.mean == gd.IMAGENET_MEAN and info.std == gd.IMAGENET_STD
+    assert set(info.layers) == set(info.channels) and all(c > 0 for c in info.channels.values())
+
+
+def test_auto_falls_back_to_digits_when_torchvision_missing(monkeypatch, capsys):
+    def no_tv():
+        raise ImportError("No module named 'torchvision'")
+
+    def must_not_be_called(*a, **k):
+        raise AssertionError("weights looked up although torchvision is missing")
+
+    monkeypatch.setattr(gd, "_import_torchvision", no_tv)
+    monkeypatch.setattr(gd, "_vgg_state_dict", must_not_be_called)
+    t = time.perf_counter()
+    model, info = gd.load_model("auto")
+    assert time.perf_counter() - t < 10
+    assert info.name == "digits"
+    err = capsys.readouterr().err
+    assert "digits" in err and len(err.strip().splitlines()) == 1
+
+
+def test_auto_falls_back_when_weights_unreachable(monkeypatch, capsys):
+    class FakeTV:  # torchvision "imports", but the weights cannot be had
+        pass
+
+    def unreachable(*a, **k):
+        raise gd.WeightsUnavailable("could not download the vgg13_bn weights (URLError: simulated)")
+
+    monkeypatch.setattr(gd, "_import_torchvision", lambda: FakeTV)
+    monkeypatch.setattr(gd, "_vgg_state_dict", unreachable)
+    model, info = gd.load_model("auto")
+    assert info.name == "digits"
+    assert "simulated" in capsys.readouterr().err
+    with pytest.raises(gd.WeightsUnavailable, match="download"):
+        gd.load_model("vgg13_bn")
+
+
+def test_explicit_vgg_without_torchvision_explains(monkeypatch):
+    def no_tv():
+        raise ImportError("No module named 'torchvision'")
+
+    monkeypatch.setattr(gd, "_import_torchvision", no_tv)
+    with pytest.raises(gd.WeightsUnavailable, match="pip install torchvision"):
+        gd.load_model("vgg13_bn")
+
+
+def test_vgg_cache_is_checked_before_download(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    ckpt = tmp_path / "checkpoints" / Path(gd.VGG13_BN_URL).name
+    ckpt.parent.mkdir(parents=True)
+    torch.save({"w": torch.ones(2)}, ckpt)
+
+    def no_download(*a, **k):
+        raise AssertionError("tried to download although the weights are cached")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_download)
+    assert torch.equal(gd._vgg_state_dict()["w"], torch.ones(2))
+    with pytest.raises(gd.WeightsUnavailable, match="not cached"):
+        ckpt.unlink()
+        gd._vgg_state_dict(allow_download=False)
+
+
+def test_torchvision_vgg13_bn_course_path():
+    try:
+        tv = gd._import_torchvision()
+    except Exception as e:  # CUDA wheel next to a CPU torch here: ImportError / OSError / RuntimeError
+        pytest.skip(f"torchvision cannot be imported here ({type(e).__name__}): the vgg13_bn path needs it")
+    model = tv.models.vgg13_bn(weights=None)  # no download: random weights are enough here
+    info = gd._vgg_info(model, [str(i) for i in range(1000)])
+    assert "features.2" in info.layers and info.channels["features.2"] == 64
+    model.train()
+    before = state_hash(model)
+    out = gd.gradient_descent(course_init(224), model, lambda t: t[0, 954].mean(), iterations=2)
+    assert out.shape == (1, 3, 224, 224) and model.training and state_hash(model) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input -> clear errors
+# ---------------------------------------------------------------------------------------------
+def test_bad_inputs(digits):
+    model, info = digits
+    loss = lambda t: t[0, 1].mean()  # noqa: E731
+    with pytest.raises(ValueError, match="4-D"):
+        gd.gradient_descent(torch.rand(3, 32, 32), model, loss, iterations=2)
+    with pytest.raises(ValueError, match="channels"):
+        gd.gradient_descent(torch.rand(1, 1, 32, 32), model, loss, iterations=2)
+    with pytest.raises(ValueError, match="iterations"):
+        gd.gradient_descent(torch.rand(1, 3, 32, 32), model, loss, iterations=-1)
+    with pytest.raises(ValueError, match="scalar"):
+        gd.gradient_descent(torch.rand(1, 3, 32, 32), model, lambda t: t[0], iterations=2)
+    with pytest.raises(ValueError, match="NaN"):
+        gd.gradient_descent(torch.full((1, 3, 32, 32), float("nan")), model, loss, iterations=2)
+    with pytest.raises(ValueError, match="32x32"):
+        gd.visualize(model, 1, info=info, init=torch.rand(1, 3, 28, 28))
+    with pytest.raises(ValueError, match="out of range"):
+        gd.visualize(model, 10, info=info)
+
+
+def test_bad_settings():
+    s = gd.default_settings("digits")
+    for change, word in [({"iterations": -3}, "iterations"), ({"lr": 0}, "lr"), ({"lr": -1e-3}, "lr"),
+                         ({"step_rule": "adamw"}, "plain, normalized"), ({"jitter": -1}, "jitter"),
+                         ({"octaves": 0}, "octaves"), ({"octave_scale": 1.0}, "octave_scale"),
+                         ({"weight_decay": 1.5}, "weight_decay"), ({"blur_sigma": 0}, "blur_sigma")]:
+        with pytest.raises(ValueError, match=word):
+            s.replace(**change).validate()
+    with pytest.raises(TypeError, match="unknown Settings field"):
+        s.replace(jiter=3)
+    with pytest.raises(ValueError, match="vgg13_bn"):
+        gd.default_settings("resnet")
+
+
+def test_unknown_names_list_the_valid_ones(digits):
+    model, info = digits
+    with pytest.raises(ValueError, match="auto, digits, vgg13_bn"):
+        gd.load_model("resnet50")
+    with pytest.raises(ValueError, match="act1, act2, act3"):
+        gd.visualize(model, gd.LayerChannel("conv9", 0), info=info)
+    with pytest.raises(ValueError, match="channel 99 out of range"):
+        gd.visualize(model, gd.LayerChannel("act1", 99), info=info,
+                     settings=gd.default_settings("digits").replace(iterations=1))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: the 'absent' error cannot occur")
+def test_cuda_requested_but_absent():
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        gd.load_model("digits", device="cuda")
+
+
+def test_nan_or_inf_image_stops_with_step_and_advice(digits):
+    model, info = digits
+    s = gd.default_settings("digits").replace(iterations=5)
+    with pytest.raises(FloatingPointError, match=r"step 0.*smaller lr"):
+        gd.visualize(model, lambda t: t[0, 0] * float("nan"), info=info, settings=s)
+    blowup = gd.all_tricks_off(s).replace(lr=1e38, clamp=False)
+    with pytest.raises(FloatingPointError, match=r"at step \d+.*smaller lr"):
+        gd.visualize(model, lambda t: t[0, 0] * 1e38, info=info, settings=blowup)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLI
+# ---------------------------------------------------------------------------------------------
+def test_cli_writes_images_and_answer_lines(tmp_path):
+    out = tmp_path / "digits"
+    gallery = tmp_path / "gallery.png"
+    r = subprocess.run([sys.executable, str(ROOT / "gd.py"), "--model", "digits", "--labels", "3,7",
+                        "--iterations", "30", "--out", str(out), "--gallery", str(gallery), "--no-progress"],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for label in (3, 7):
+        assert (out / f"img_{label}.png").is_file()
+        m = re.search(rf"^ANSWER_FOR_LABEL_{label}: ([0-9.]+)$", r.stdout, re.M)
+        n = re.search(rf"^NORMALIZED_PROB_FOR_LABEL_{label}: ([0-9.]+)$", r.stdout, re.M)
+        assert m and n and 0 <= float(m.group(1)) <= 1 and 0 <= float(n.group(1)) <= 1
+    assert gallery.is_file() and gallery.stat().st_size > 1000
+
+
+def test_cli_help_and_errors(tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "gd.py"), "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "--model" in r.stdout and "--layer" in r.stdout
+    with pytest.raises(SystemExit, match="out of range"):
+        gd.main(["--model", "digits", "--labels", "11", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="iterations"):
+        gd.main(["--model", "digits", "--iterations", "-2", "--out", str(tmp_path)])
+
+
+def test_cli_middle_layer(tmp_path, capsys):
+    assert gd.main(["--model", "digits", "--layer", "act2", "--channel", "4", "--iterations", "10",
+                    "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "img_layer_act2_ch4.png").is_file()
+    assert "LAYER_act2_ch4" in capsys.readouterr().out
