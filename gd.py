@@ -31,6 +31,7 @@ import dataclasses
 import hashlib
 import math
 import os
+import random
 import socket
 import sys
 import time
@@ -240,27 +241,32 @@ def default_settings(model_name: str = "digits") -> Settings:
 # ----------------------------------------------------------------------------------------------
 # Small image operations
 # ----------------------------------------------------------------------------------------------
-def _gauss_kernel1d(sigma, device, dtype):
-    radius = max(1, int(math.ceil(3 * sigma)))
-    x = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
-    k = torch.exp(-0.5 * (x / sigma) ** 2)
-    return k / k.sum()
+_KERNELS = {}
+
+
+def _gauss_kernel2d(sigma, device, dtype):
+    key = (round(float(sigma), 6), str(device), dtype)
+    k = _KERNELS.get(key)
+    if k is None:
+        radius = max(1, int(math.ceil(2.5 * sigma)))
+        x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+        k1 = torch.exp(-0.5 * (x / sigma) ** 2)
+        k1 = k1 / k1.sum()
+        k = torch.outer(k1, k1).to(device=device, dtype=dtype).view(1, 1, 2 * radius + 1, 2 * radius + 1)
+        _KERNELS[key] = k
+    return k
 
 
 def gaussian_blur(img, sigma):
-    """Separable Gaussian blur per channel, reflect padding (sigma in pixels; 0 = identity)."""
+    """Gaussian blur per channel (sigma in pixels, radius 2.5 sigma, reflect padding; 0 = identity)."""
     if sigma <= 0:
         return img
     n, c, h, w = img.shape
-    k = _gauss_kernel1d(sigma, img.device, img.dtype)
-    r = k.numel() // 2
+    k = _gauss_kernel2d(sigma, img.device, img.dtype)
+    r = k.shape[-1] // 2
     x = img.reshape(n * c, 1, h, w)
-    mode = "reflect" if (r < h and r < w) else "replicate"
-    x = F.pad(x, (r, r, 0, 0), mode=mode)
-    x = F.conv2d(x, k.view(1, 1, 1, -1))
-    x = F.pad(x, (0, 0, r, r), mode=mode)
-    x = F.conv2d(x, k.view(1, 1, -1, 1))
-    return x.reshape(n, c, h, w)
+    x = F.pad(x, (r, r, r, r), mode="reflect" if (r < h and r < w) else "replicate")
+    return F.conv2d(x, k).reshape(n, c, h, w)
 
 
 def _resize(img, size):
@@ -327,6 +333,8 @@ class ClassLogit(Objective):
         out = model(x)
         if out.dim() != 2:
             raise ValueError(f"ClassLogit needs a model returning (N, classes) logits; got {tuple(out.shape)}")
+        if isinstance(self.label, int) and 0 <= self.label < out.shape[1]:
+            return out[:, self.label].sum()
         labels = self.label if isinstance(self.label, (list, tuple)) else [self.label] * out.shape[0]
         if len(labels) != out.shape[0]:
             raise ValueError(f"{len(labels)} labels for a batch of {out.shape[0]} images")
@@ -475,12 +483,8 @@ def _first_conv_channels(model):
 
 
 def _optimize(model, objective, img0, settings, callback=None, progress=False):
-    """Gradient ASCENT of ``objective(model, normalize_and_jitter(image))`` on the image."""
+    """Gradient ASCENT of ``objective(model, normalize(jitter(image)))`` on the image."""
     s = settings.validate()
-    gen_state = None
-    if s.seed is not None:
-        gen_state = torch.random.get_rng_state()
-        torch.manual_seed(s.seed)
     # Small images (the digits): one thread is several times faster than two on a busy CPU
     # (per-op overhead dominates); the caller's thread count is restored afterwards.
     threads = torch.get_num_threads()
@@ -492,8 +496,6 @@ def _optimize(model, objective, img0, settings, callback=None, progress=False):
     finally:
         if small:
             torch.set_num_threads(threads)
-        if gen_state is not None:
-            torch.random.set_rng_state(gen_state)
 
 
 def _octave_plan(s, h, w):
@@ -509,8 +511,16 @@ def _octave_plan(s, h, w):
 def _optimize_inner(model, objective, img0, s, callback, progress):
     n, c, h, w = img0.shape
     plan = _octave_plan(s, h, w)
+    # Jitter offsets come from a private generator: the caller's torch RNG is never touched.
+    rng = random.Random(s.seed)
+    # normalize(x) = (x - mean) / std = x * (1/std) + (-mean/std): one fused op per step
+    inv_std = 1.0 / torch.tensor(IMAGENET_STD, dtype=img0.dtype, device=img0.device).view(1, -1, 1, 1)
+    shift = -torch.tensor(IMAGENET_MEAN, dtype=img0.dtype, device=img0.device).view(1, -1, 1, 1) * inv_std
+    if c != 3:  # a model with other channel counts: normalize with the channel means of ImageNet's
+        inv_std = inv_std.mean().view(1, 1, 1, 1)
+        shift = shift.mean().view(1, 1, 1, 1)
     # The parameter lives at the octave's resolution; the network always sees full size.
-    param = _resize(img0.detach().clone(), plan[0][0])
+    param = _resize(img0.detach(), plan[0][0]).clone().requires_grad_(True)
     values, stopped, step = [], False, 0
     bar = None
     if progress:
@@ -519,47 +529,53 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
             bar = tqdm(total=s.iterations, desc=getattr(objective, "name", "gd"), leave=False)
         except Exception:  # tqdm missing: no bar, the run itself is unaffected
             bar = None
+    decay_keep, decay_add = 1.0 - s.weight_decay, s.weight_decay * s.decay_to
     t0 = time.perf_counter()
     try:
         for k, (size, iters) in enumerate(plan):
             if k > 0:
-                param = _resize(param, size)
+                param = _resize(param.detach(), size).clone().requires_grad_(True)
             ratio = size[0] / h  # pixel lengths at this octave
+            gsig, bsig = s.grad_blur_sigma * ratio, s.blur_sigma * ratio
             for _ in range(iters):
-                param.requires_grad_(True)
                 full = _resize(param, (h, w))
-                x = _normalize(_jitter(full, s.jitter))
+                if s.jitter > 0:
+                    full = full.roll((rng.randint(-s.jitter, s.jitter), rng.randint(-s.jitter, s.jitter)),
+                                     dims=(-2, -1))
+                x = torch.addcmul(shift, full, inv_std)
                 value = objective(model, x)
                 (grad,) = torch.autograd.grad(value, param)
-                param = param.detach()
-                v = float(value.detach())
+                v = value.item()
                 values.append(v)
-                if not math.isfinite(v) or not torch.isfinite(grad).all():
+                # A NaN/inf image shows up in the next objective value (checked every step, free);
+                # the last image is checked after the loop.
+                if not math.isfinite(v):
                     raise FloatingPointError(
-                        f"the objective or its gradient became NaN/inf at step {step} "
+                        f"the image or the objective became NaN/inf at step {step} "
                         f"(lr={s.lr}, step_rule={s.step_rule!r}); try a smaller lr")
                 with torch.no_grad():
-                    if s.grad_blur_sigma > 0:
-                        grad = gaussian_blur(grad, s.grad_blur_sigma * ratio)
+                    if gsig > 0:
+                        grad = gaussian_blur(grad, gsig)
                     if s.step_rule == "normalized":
-                        scale = grad.abs().mean(dim=(1, 2, 3), keepdim=True) + 1e-12
-                        grad = grad / scale
-                    param = param + s.lr * grad
+                        # lr * grad / mean|grad| (per image): one reduction, one fused update
+                        l1 = torch.linalg.vector_norm(grad, 1, dim=(1, 2, 3), keepdim=True).add_(1e-12)
+                        param.addcdiv_(grad, l1, value=s.lr * grad[0].numel())
+                    else:
+                        param.add_(grad, alpha=s.lr)
                     if s.weight_decay > 0:
-                        param = param - s.weight_decay * (param - s.decay_to)
+                        param.mul_(decay_keep)
+                        if decay_add:
+                            param.add_(decay_add)
                     if s.blur_every and (step + 1) % s.blur_every == 0:
-                        param = gaussian_blur(param, s.blur_sigma * ratio)
+                        param.copy_(gaussian_blur(param, bsig))
                     if s.clamp:
-                        param = param.clamp(0, 1)
-                    if not torch.isfinite(param).all():
-                        raise FloatingPointError(
-                            f"the image became NaN/inf at step {step} (lr={s.lr}); try a smaller lr")
+                        param.clamp_(0, 1)
                 step += 1
                 if bar is not None:
                     bar.update(1)
                 if callback is not None and (step % s.callback_every == 0 or step == s.iterations):
                     try:
-                        callback(step, _resize(param, (h, w)).detach().clone(), v)
+                        callback(step, _resize(param.detach(), (h, w)).clone(), v)
                     except StopRequested:
                         stopped = True
                         break
@@ -569,6 +585,9 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
         if bar is not None:
             bar.close()
     out = _resize(param.detach(), (h, w))
+    if not torch.isfinite(out).all():
+        raise FloatingPointError(f"the image became NaN/inf at step {step - 1} (lr={s.lr}, "
+                                 f"step_rule={s.step_rule!r}); try a smaller lr")
     if s.clamp:
         out = out.clamp(0, 1)
     return Result(out.detach().clone(), values, s, stopped, time.perf_counter() - t0)
