@@ -63,6 +63,10 @@ class JupyterLabServer:
         plugin = settings / "@jupyterlab" / "docmanager-extension"
         plugin.mkdir(parents=True)
         (plugin / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
+        # render every cell (no virtual scrolling), so off-screen widgets keep their text and images
+        tracker = settings / "@jupyterlab" / "notebook-extension"
+        tracker.mkdir(parents=True)
+        (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
         env = dict(os.environ,
                    JUPYTERLAB_SETTINGS_DIR=str(settings),
                    JUPYTERLAB_WORKSPACES_DIR=str(self.workdir / "workspaces"),

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
 import time
@@ -106,7 +107,7 @@ def test_studio_in_jupyterlab(browser_available, tmp_path):
     with JupyterLabServer(tmp_path) as lab, sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": 1700})
             page.set_default_timeout(60_000)
             page.goto(lab.url(f"lab/tree/{NOTEBOOK}?reset"))
             page.locator(".jp-Notebook").first.wait_for(state="visible", timeout=90_000)
@@ -185,8 +186,27 @@ def test_studio_in_jupyterlab(browser_available, tmp_path):
             assert _preview_src(page) != old_src
             assert re.search(r"class 7 \(7\): p_course [01]\.\d{3}", new_text), new_text   # default target 7
             assert re.search(r"reads as \d [✓✗]", new_text), new_text
+
+            # the ablation grid button: one run per trick switched off, shown as an image in the panel
+            grid = studio.locator("img.studio-ablation-grid")
+            old_grid_src = grid.get_attribute("src")
+            assert grid.evaluate("img => img.naturalWidth") == 0, "the ablation grid should start empty"
+            t0 = time.perf_counter()
+            studio.locator("button.studio-ablation").click()
+            page.wait_for_function(
+                "() => /ablation grid \\(run \\d+\\) done/.test(document.querySelector('.studio-status').innerText)",
+                timeout=120_000)
+            report["ablation_grid_s"] = round(time.perf_counter() - t0, 1)
+            assert grid.get_attribute("src") != old_grid_src, "the ablation grid image did not change"
+            page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=grid.element_handle())
+            assert grid.evaluate("img => img.naturalWidth") > 500
+            preview_box = page.locator("img.studio-preview").bounding_box()
+            report["preview_box_after_ablation"] = preview_box
+            assert preview_box and preview_box["height"] >= 200, f"the preview image is not shown: {preview_box}"
             page.screenshot(path=str(ARTIFACTS / "studio.png"), full_page=False)
             studio.screenshot(path=str(ARTIFACTS / "studio_panel.png"))
+            if os.environ.get("BACKPROP_SAVE_FIGURES"):      # `make figures`-style export for the README
+                shutil.copyfile(ARTIFACTS / "studio_panel.png", ROOT / "figures" / "studio.png")
 
             # Stop: a long run (iterations slider to its maximum) stopped from the browser
             old_text = _metric(page)
@@ -205,6 +225,10 @@ def test_studio_in_jupyterlab(browser_available, tmp_path):
         except BaseException:
             try:
                 page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=False)
+                cells = page.evaluate("""() => [...document.querySelectorAll('.jp-CodeCell')].map(c =>
+                    (c.querySelector('.jp-InputPrompt') || {}).innerText + ' ' +
+                    ((c.querySelector('.jp-OutputArea') || {}).innerText || '').slice(0, 400))""")
+                (ARTIFACTS / "failure_cells.txt").write_text("\n---\n".join(cells))
                 (ARTIFACTS / "jupyterlab.log").write_text(lab.log())
             except Exception as e:   # a failure screenshot must not hide the real error
                 print(f"(could not save the failure screenshot: {e})")
