@@ -241,32 +241,44 @@ def default_settings(model_name: str = "digits") -> Settings:
 # ----------------------------------------------------------------------------------------------
 # Small image operations
 # ----------------------------------------------------------------------------------------------
-_KERNELS = {}
+_BLUR_MATRICES = {}
 
 
-def _gauss_kernel2d(sigma, device, dtype):
-    key = (round(float(sigma), 6), str(device), dtype)
-    k = _KERNELS.get(key)
-    if k is None:
+def _blur_matrix(n, sigma, device, dtype):
+    """(n, n) matrix applying a 1-D Gaussian (radius 2.5 sigma, reflect padding) to a length-n
+    signal.  Blurring as two small matrix products is several times faster on a CPU than a
+    small convolution for the image sizes used here."""
+    key = (n, round(float(sigma), 6), str(device), dtype)
+    m = _BLUR_MATRICES.get(key)
+    if m is None:
         radius = max(1, int(math.ceil(2.5 * sigma)))
         x = torch.arange(-radius, radius + 1, dtype=torch.float64)
-        k1 = torch.exp(-0.5 * (x / sigma) ** 2)
-        k1 = k1 / k1.sum()
-        k = torch.outer(k1, k1).to(device=device, dtype=dtype).view(1, 1, 2 * radius + 1, 2 * radius + 1)
-        _KERNELS[key] = k
-    return k
+        k = torch.exp(-0.5 * (x / sigma) ** 2)
+        k = k / k.sum()
+        m = torch.zeros(n, n, dtype=torch.float64)
+        for i in range(n):
+            for j, wgt in zip(range(i - radius, i + radius + 1), k.tolist()):
+                if n > 1:  # reflect without repeating the edge: -1 -> 1, n -> n-2
+                    period = 2 * (n - 1)
+                    j = j % period
+                    j = period - j if j >= n else j
+                else:
+                    j = 0
+                m[i, j] += wgt
+        m = m.to(device=device, dtype=dtype)
+        _BLUR_MATRICES[key] = m
+    return m
 
 
 def gaussian_blur(img, sigma):
-    """Gaussian blur per channel (sigma in pixels, radius 2.5 sigma, reflect padding; 0 = identity)."""
+    """Gaussian blur per channel of (N, C, H, W) (sigma in pixels, radius 2.5 sigma, reflect
+    padding; 0 = identity)."""
     if sigma <= 0:
         return img
-    n, c, h, w = img.shape
-    k = _gauss_kernel2d(sigma, img.device, img.dtype)
-    r = k.shape[-1] // 2
-    x = img.reshape(n * c, 1, h, w)
-    x = F.pad(x, (r, r, r, r), mode="reflect" if (r < h and r < w) else "replicate")
-    return F.conv2d(x, k).reshape(n, c, h, w)
+    h, w = img.shape[-2:]
+    mh = _blur_matrix(h, sigma, img.device, img.dtype)
+    mw = _blur_matrix(w, sigma, img.device, img.dtype)
+    return torch.matmul(torch.matmul(mh, img), mw.t())
 
 
 def _resize(img, size):

@@ -478,3 +478,23 @@ def test_cli_middle_layer(tmp_path, capsys):
                     "--out", str(tmp_path)]) == 0
     assert (tmp_path / "img_layer_act2_ch4.png").is_file()
     assert "LAYER_act2_ch4" in capsys.readouterr().out
+
+
+def test_gaussian_blur_matches_a_reflect_padded_convolution():
+    import math
+
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(0)
+    img = torch.rand(2, 3, 16, 20, generator=g, dtype=torch.float64)
+    for sigma in (0.5, 1.0, 2.0):
+        r = max(1, math.ceil(2.5 * sigma))
+        x = torch.arange(-r, r + 1, dtype=torch.float64)
+        k = torch.exp(-0.5 * (x / sigma) ** 2)
+        k = torch.outer(k, k) / k.sum() ** 2
+        ref = F.conv2d(F.pad(img.reshape(6, 1, 16, 20), (r, r, r, r), mode="reflect"),
+                       k.view(1, 1, 2 * r + 1, 2 * r + 1)).reshape(2, 3, 16, 20)
+        torch.testing.assert_close(gd.gaussian_blur(img, sigma), ref)
+    assert torch.equal(gd.gaussian_blur(img, 0), img)
+    # blurring keeps the mean of a constant image and lowers the variance of noise
+    assert gd.gaussian_blur(img, 1.0).var() < img.var()
