@@ -630,10 +630,11 @@ What the grid shows:
   barely leaves its dark start, and the few bright pixels that do appear are enough for the CNN but
   not for the independent recognizers. Normalizing the step makes $\eta$ mean "pixels per step".
 * Switching off any one of the other tricks leaves a readable digit, but changes the strokes: no
-  clamp gives thinner, harder strokes (values outside [0, 1] are allowed and then cut for display),
-  no weight decay a brighter background, no blur more speckle. The tricks overlap — several of them
-  fight the same high-frequency noise — which is why removing any single one costs little, while
-  removing all of them (last column) loses the 3 (the 8, a bolder shape, survives).
+  clamp gives thinner strokes on a darker background (values outside [0, 1] are allowed during the
+  run and cut for display), no weight decay a brighter image overall; without the image blur the
+  result barely changes at 32 px. The tricks overlap — several of them fight the same
+  high-frequency noise — which is why removing any single one costs little, while
+  removing all of them (last column) can lose the digit (the list printed above says which).
 """))
     c.append(md(r"""
 ## Dreaming on a picture
@@ -642,7 +643,7 @@ Start from a real handwritten 3 from `load_digits` instead of noise, and ascend 
 within 48 steps the picture turns into the network's idea of an 8 (little of the 3 survives at
 this step size — lower `lr` or `iterations` in the studio to keep more of it). Then the same start
 with a **middle-layer** objective (`LayerDream("act2")`: the mean squared activation of the second
-conv block, the DeepDream objective): the 3's strokes are replaced by the diagonal bands that layer
+conv block, the DeepDream objective): the 3's strokes are replaced by the curved diagonal bands that layer
 responds to most strongly.
 """))
     c.append(code("""
