@@ -11,8 +11,7 @@ import time
 import pytest
 import torch
 
-gd = pytest.importorskip("gd")
-pytest.importorskip("ipywidgets")
+import gd  # noqa: E402  (a broken gd or missing ipywidgets must fail here, not skip)
 from lab import studio as S  # noqa: E402
 
 
