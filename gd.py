@@ -93,10 +93,8 @@ def _jitter(img, px):
 
 
 def forward_and_return_activation(model, input, module):
-    """Run ``model(input)`` and return the output of ``module`` (caught with a forward hook).
-
-    Returns ``(activation, model_output)`` only if asked via ``_both``; the course's form returns
-    the activation alone."""
+    """Run ``model(input)`` and return the output of ``module`` (caught with a forward hook; the
+    hook is removed afterwards, also on error)."""
     return _forward_with_activation(model, input, module)[0]
 
 
