@@ -2,7 +2,7 @@
 PYTHON ?= python3
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: help setup setup-dev lab test test-fast bench notebooks figures gallery train-digits selfcheck clean
+.PHONY: help setup setup-dev lab test test-fast test-browser bench notebooks figures gallery train-digits selfcheck clean
 
 help:        ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,6 +22,9 @@ test: setup-dev  ## the full test suite: unit tests, nbval over every notebook, 
 test-fast:   ## unit tests only (no notebooks, no browser)
 	$(PYTHON) -m pytest tests -m "not browser"
 
+test-browser: ## the real-browser test of the studio alone (needs /usr/bin/chromium), prints latencies
+	$(PYTHON) -m pytest tests/test_browser.py -s
+
 bench:       ## benchmarks: mlp.py vs autograd, gd.py speed, notebook execution times
 	$(PYTHON) benchmarks/bench_mlp.py
 	$(PYTHON) benchmarks/bench_gd.py
@@ -32,8 +35,9 @@ notebooks:   ## rebuild the notebooks from their builders and store fresh output
 	$(PYTHON) tools/build_impl_notebooks.py
 	$(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-figures:     ## export every notebook figure to figures/ (runs the notebooks, leaves them unchanged)
+figures: gallery  ## export every figure to figures/ (runs the notebooks, leaves them unchanged)
 	BACKPROP_SAVE_FIGURES=1 $(PYTHON) -m jupyter nbconvert --to notebook --execute --output-dir /tmp/backprop-lab-nbout $(NOTEBOOKS)
+	BACKPROP_SAVE_FIGURES=1 $(PYTHON) -m pytest tests/test_browser.py -s
 
 gallery:     ## the digit gallery made by gd.py's CLI
 	$(PYTHON) gd.py --model digits --out figures/digits --gallery figures/digits_gallery.png
