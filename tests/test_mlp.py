@@ -33,13 +33,7 @@ TOL = {torch.float64: 1e-10, torch.float32: 1e-5}
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: extra threads only cost synchronisation (badly so on a busy 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # see conftest.py
 
 
 def make_net(f, g, n_in, n_hid, n_out, dtype=torch.float32, scale=1.0):
