@@ -13,7 +13,8 @@ the class logit ``loss(model(normalize_and_jitter(img)))``.  Everything else is 
   on scikit-learn's bundled 8x8 handwritten digits (``tools/train_digits.py``); its weights
   ship in ``models/digits_cnn.pt`` and are checked against a recorded SHA-256.  It takes the
   same input as the course's VGG: (N, 3, 32, 32) images in [0, 1] normalized with the ImageNet
-  mean/std.  torchvision is imported only for ``vgg13_bn``.
+  mean/std.  torchvision is imported only for ``vgg13_bn``; ``vgg_available()`` says (offline)
+  whether it can be loaded.
 * Scoring — ``class_probability`` (as the course scores it, and on the normalized input),
   ``recognize_digits`` (independent scikit-learn classifiers reading the 8x8 downsample),
   ``robustness`` (target probability under random shifts/rotations/rescalings).
@@ -47,7 +48,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "normalize_and_jitter", "forward_and_return_activation", "gradient_descent", "save_img",
-    "main", "Settings", "TRICKS", "default_settings", "load_model", "ModelInfo", "DigitsCNN",
+    "main", "Settings", "TRICKS", "default_settings", "load_model", "vgg_available", "ModelInfo", "DigitsCNN",
     "ClassLogit", "LayerChannel", "LayerUnit", "LayerDream", "Objective", "visualize", "Result",
     "StopRequested", "class_probability", "recognize_digits", "robustness", "MODEL_NAMES",
     "WeightsUnavailable", "save_gallery",
@@ -520,6 +521,8 @@ def _octave_plan(s, h, w):
 
 def _optimize_inner(model, objective, img0, s, callback, progress):
     n, c, h, w = img0.shape
+    if s.iterations == 0:  # nothing to do: the start image itself (not a down/up-sampled copy)
+        return Result(img0.detach().clone(), [], s, False, 0.0)
     plan = _octave_plan(s, h, w)
     # Jitter offsets come from a private generator: the caller's torch RNG is never touched.
     rng = random.Random(s.seed)
@@ -800,6 +803,16 @@ def _vgg_cache_path():
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(VGG13_BN_URL).name
 
 
+def vgg_available() -> bool:
+    """True when ``load_model("vgg13_bn")`` can work offline: torchvision imports AND the vgg13_bn
+    ImageNet weights are in torch.hub's cache. Never touches the network."""
+    try:
+        _import_torchvision()
+    except Exception:  # any import failure (missing, or a build that does not match torch) means no
+        return False
+    return _vgg_cache_path().is_file()
+
+
 def _vgg_state_dict(allow_download=True, timeout=10.0):
     """The vgg13_bn ImageNet weights: from torch.hub's cache, else downloaded (``timeout`` s)."""
     cached = _vgg_cache_path()
@@ -919,6 +932,15 @@ def _over16(a):
     return a / 16.0
 
 
+def _one_blas_thread():
+    """numpy/scikit-learn BLAS and OpenMP pools limited to one thread for the duration (threadpoolctl,
+    listed in requirements.txt). Measured on a busy 2-core machine: fitting the recognizers took 44 s
+    with the default pools and 0.2 s with one thread."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)
+
+
 def _fit_recognizers():
     """Three scikit-learn classifiers on the 8x8 digits (the training split of digits_split)."""
     global _RECOGNIZERS
@@ -933,13 +955,7 @@ def _fit_recognizers():
         X, y = digits_data()
         tr, _ = digits_split()
         Xtr, ytr = X[tr].reshape(len(tr), -1).numpy(), y[tr].numpy()
-        try:  # one BLAS thread: the fits take ~0.1 s instead of tens of seconds on a busy CPU
-            from threadpoolctl import threadpool_limits
-            limit = threadpool_limits(1)
-        except Exception:
-            from contextlib import nullcontext
-            limit = nullcontext()
-        with limit:
+        with _one_blas_thread():  # the fits take ~0.1 s instead of tens of seconds on a busy CPU
             _RECOGNIZERS = [
                 SVC(gamma=0.001, C=10.0).fit(Xtr, ytr),
                 KNeighborsClassifier(n_neighbors=5).fit(Xtr, ytr),
@@ -964,7 +980,9 @@ def recognize_digits(images, *, votes=False):
     if isinstance(images, (list, tuple)):
         images = torch.cat([_as_batch(t) for t in images])
     feats = images_to_8x8(images).numpy()
-    answers = [clf.predict(feats).tolist() for clf in _fit_recognizers()]
+    recognizers = _fit_recognizers()
+    with _one_blas_thread():
+        answers = [clf.predict(feats).tolist() for clf in recognizers]
     result = []
     for i in range(feats.shape[0]):
         col = [a[i] for a in answers]

@@ -260,8 +260,7 @@ class Studio:
                 self.vgg_note = f"vgg13_bn not offered: {e}"
         else:
             self.vgg_note = "vgg13_bn not offered: torchvision or its cached ImageNet weights are missing"
-        with single_thread(threads):   # fit the scikit-learn recognizers now, not in the first run
-            gd.recognize_digits(torch.zeros(1, 3, 32, 32))
+        gd.recognize_digits(torch.zeros(1, 3, 32, 32))   # fit the recognizers now (gd uses one BLAS thread)
         self.history = []
         self._job = 0
         self._pending = None            # (job, kind, not_before, requested_at) — the latest request wins
@@ -625,8 +624,4 @@ class Studio:
 
     @staticmethod
     def _vgg_cached():
-        try:
-            gd._import_torchvision()
-        except Exception:   # any import failure means: do not offer the model (the reason is shown)
-            return False
-        return gd._vgg_cache_path().is_file()
+        return gd.vgg_available()   # torchvision imports and the weights are cached (offline check)

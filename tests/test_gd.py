@@ -189,6 +189,17 @@ def test_octaves_keep_the_iteration_budget(digits):
     assert [it for _, it in gd._octave_plan(s, 32, 32)] == [9, 8, 8]
 
 
+def test_zero_iterations_return_the_start_image_unchanged(digits):
+    model, info = digits
+    init = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    for octaves in (1, 2, 3):
+        s = gd.default_settings("digits").replace(iterations=0, octaves=octaves)
+        res = gd.visualize(model, gd.ClassLogit(4), info=info, settings=s, init=init)
+        assert torch.equal(res.image, init) and res.image is not init and res.values == []
+    out = gd.gradient_descent(init, model, lambda t: t[0, 4].mean(), iterations=0)
+    assert torch.equal(out, init) and out is not init
+
+
 def test_layer_objectives_increase(digits):
     model, info = digits
     s = gd.default_settings("digits").replace(iterations=20)
@@ -367,6 +378,28 @@ def test_vgg_cache_is_checked_before_download(monkeypatch, tmp_path):
     with pytest.raises(gd.WeightsUnavailable, match="not cached"):
         ckpt.unlink()
         gd._vgg_state_dict(allow_download=False)
+
+
+def test_vgg_available_needs_torchvision_and_cached_weights_and_never_downloads(monkeypatch, tmp_path):
+    class FakeTV:
+        pass
+
+    def no_tv():
+        raise ImportError("No module named 'torchvision'")
+
+    def no_download(*a, **k):
+        raise AssertionError("vgg_available() must never try to download")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_download)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    ckpt = tmp_path / "checkpoints" / Path(gd.VGG13_BN_URL).name
+    monkeypatch.setattr(gd, "_import_torchvision", lambda: FakeTV)
+    assert gd.vgg_available() is False          # torchvision imports, weights not cached
+    ckpt.parent.mkdir(parents=True)
+    ckpt.write_bytes(b"cached")
+    assert gd.vgg_available() is True           # both present
+    monkeypatch.setattr(gd, "_import_torchvision", no_tv)
+    assert gd.vgg_available() is False          # weights cached, torchvision missing
 
 
 def test_torchvision_vgg13_bn_course_path():
