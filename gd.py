@@ -281,6 +281,22 @@ def gaussian_blur(img, sigma):
     return torch.matmul(torch.matmul(mh, img), mw.t())
 
 
+_INTERP_MATRICES = {}
+
+
+def _interp_matrix(n_in, n_out, device, dtype):
+    """(n_out, n_in) matrix of 1-D linear interpolation as ``F.interpolate(..., align_corners=False)``
+    does it; bilinear resizing is this along H and along W, so its adjoint is the transposes."""
+    key = (n_in, n_out, str(device), dtype)
+    m = _INTERP_MATRICES.get(key)
+    if m is None:
+        eye = torch.eye(n_in, dtype=torch.float64).view(n_in, 1, n_in)
+        m = F.interpolate(eye, size=n_out, mode="linear", align_corners=False)[:, 0, :].t()
+        m = m.to(device=device, dtype=dtype).contiguous()
+        _INTERP_MATRICES[key] = m
+    return m
+
+
 def _resize(img, size):
     if tuple(img.shape[-2:]) == tuple(size):
         return img
@@ -534,7 +550,7 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
         inv_std = inv_std.mean().view(1, 1, 1, 1)
         shift = shift.mean().view(1, 1, 1, 1)
     # The parameter lives at the octave's resolution; the network always sees full size.
-    param = _resize(img0.detach(), plan[0][0]).clone().requires_grad_(True)
+    param = _resize(img0.detach(), plan[0][0]).clone()
     values, stopped, step = [], False, 0
     bar = None
     if progress:
@@ -548,17 +564,35 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
     try:
         for k, (size, iters) in enumerate(plan):
             if k > 0:
-                param = _resize(param.detach(), size).clone().requires_grad_(True)
+                param = _resize(param.detach(), size).clone()
             ratio = size[0] / h  # pixel lengths at this octave
             gsig, bsig = s.grad_blur_sigma * ratio, s.blur_sigma * ratio
+            # Only the network is differentiated by autograd: the leaf is the full-size jittered
+            # image; the roll is undone on the gradient and the upsampling's adjoint (transposed
+            # interpolation matrices) is applied by hand, fused with the gradient blur — fewer ops.
+            coarse = tuple(size) != (h, w)
+            if coarse:
+                gh = _interp_matrix(size[0], h, param.device, param.dtype).t()
+                gw = _interp_matrix(size[1], w, param.device, param.dtype).t()
+                if gsig > 0:
+                    gh = _blur_matrix(size[0], gsig, param.device, param.dtype) @ gh
+                    gw = _blur_matrix(size[1], gsig, param.device, param.dtype) @ gw
             for _ in range(iters):
-                full = _resize(param, (h, w))
-                if s.jitter > 0:
-                    full = full.roll((rng.randint(-s.jitter, s.jitter), rng.randint(-s.jitter, s.jitter)),
-                                     dims=(-2, -1))
+                with torch.no_grad():
+                    full = _resize(param.detach(), (h, w))
+                    if s.jitter > 0:
+                        dy, dx = rng.randint(-s.jitter, s.jitter), rng.randint(-s.jitter, s.jitter)
+                        full = full.roll((dy, dx), dims=(-2, -1))
+                    elif full.data_ptr() == param.data_ptr():
+                        full = full.clone()
+                full.requires_grad_(True)
                 x = torch.addcmul(shift, full, inv_std)
                 value = objective(model, x)
-                (grad,) = torch.autograd.grad(value, param)
+                (grad,) = torch.autograd.grad(value, full)
+                if s.jitter > 0:
+                    grad = grad.roll((-dy, -dx), dims=(-2, -1))
+                if coarse:
+                    grad = torch.matmul(torch.matmul(gh, grad), gw.t())
                 v = value.item()
                 values.append(v)
                 # A NaN/inf image shows up in the next objective value (checked every step, free);
@@ -568,7 +602,7 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
                         f"the image or the objective became NaN/inf at step {step} "
                         f"(lr={s.lr}, step_rule={s.step_rule!r}); try a smaller lr")
                 with torch.no_grad():
-                    if gsig > 0:
+                    if gsig > 0 and not coarse:  # (coarse octaves: fused into gh/gw above)
                         grad = gaussian_blur(grad, gsig)
                     if s.step_rule == "normalized":
                         # lr * grad / mean|grad| (per image): one reduction, one fused update

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -531,3 +532,14 @@ def test_gaussian_blur_matches_a_reflect_padded_convolution():
     assert torch.equal(gd.gaussian_blur(img, 0), img)
     # blurring keeps the mean of a constant image and lowers the variance of noise
     assert gd.gaussian_blur(img, 1.0).var() < img.var()
+
+
+def test_interp_matrices_reproduce_bilinear_resize_and_its_gradient():
+    # gd applies the upsampling's adjoint by hand (transposed matrices): it must equal autograd's
+    p = torch.rand(1, 3, 16, 16, dtype=torch.float64, requires_grad=True)
+    g = torch.rand(1, 3, 32, 32, dtype=torch.float64)
+    up = F.interpolate(p, size=(32, 32), mode="bilinear", align_corners=False)
+    (ref,) = torch.autograd.grad((up * g).sum(), p)
+    uh = gd._interp_matrix(16, 32, "cpu", torch.float64)
+    assert torch.allclose(uh @ p.detach() @ uh.t(), up.detach(), atol=1e-12)
+    assert torch.allclose(uh.t() @ g @ uh, ref, atol=1e-12)
