@@ -65,8 +65,9 @@ def test_run_updates_preview_progress_and_metric(panel):
     rec = panel.history[-1]
     assert not rec.stopped and rec.steps == panel.settings().iterations
     assert panel.preview.value[:8] == b"\x89PNG\r\n\x1a\n"
-    assert panel.progress.value == panel.progress.max == 96
-    assert "run 1 · done · step 96/96" in panel.metric.value
+    n = gd.default_settings("digits").iterations
+    assert panel.progress.value == panel.progress.max == n
+    assert f"run 1 · done · step {n}/{n}" in panel.metric.value
     assert "p_course" in panel.metric.value and "p_normalized" in panel.metric.value
     assert "reads as 7 ✓" in panel.metric.value          # default target 7 at the default settings
     assert torch.get_num_threads() == threads            # single_thread() restored the setting
