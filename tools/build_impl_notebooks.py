@@ -167,7 +167,9 @@ the course's API: `mse_loss(y, y_hat)`, target first.
 $$J_\text{MSE} = \frac1M\sum_{i}(\hat y_i - y_i)^2, \qquad \frac{\partial J_\text{MSE}}{\partial \hat y_i} = \frac{2(\hat y_i - y_i)}{M}$$
 
 $$J_\text{BCE} = -\frac1M\sum_i \big[y_i\log\hat y_i + (1-y_i)\log(1-\hat y_i)\big], \qquad
-\frac{\partial J_\text{BCE}}{\partial \hat y_i} = \frac1M\left(-\frac{y_i}{\hat y_i} + \frac{1-y_i}{1-\hat y_i}\right) = \frac{\hat y_i - y_i}{M\,\hat y_i(1-\hat y_i)}$$
+\frac{\partial J_\text{BCE}}{\partial \hat y_i} = \frac{\hat y_i - y_i}{M\,\hat y_i(1-\hat y_i)}$$
+
+(differentiate the two log terms and put them over the common denominator $\hat y_i(1-\hat y_i)$).
 
 The $1/M$ is part of the gradient because it is part of $J$. `nn.BCELoss` clamps each log at $-100$
 so that $J$ stays finite when a sigmoid saturates to exactly 0 or 1; `mlp.py` does the same.
@@ -519,8 +521,8 @@ print(f"model {info.name}: input {info.input_size}, {len(info.class_names)} clas
 ## The course's function, first
 
 The grader calls `gradient_descent(input, model, loss, iterations=256)` with
-`loss = lambda t: t[0, label].mean()` — the class **logit** — and the hint "minimize the energy of
-the class, e.g. maximize the class logit". So the function must make that value go **up**. A quick
+`loss = lambda t: t[0, label].mean()` — the class **logit** — and the homework's hint that a low energy means a high logit. So the function must make that value
+go **up**. A quick
 check on the digits model, from the course's gray-noise start: the logit must rise, and the model
 must come back exactly as it was (eval mode used inside, weights untouched).
 """))
