@@ -1026,12 +1026,10 @@ def recognize_digits(images, *, votes=False):
     return (result, answers) if votes else result
 
 
-def random_transforms(image, n=32, seed=0, shift=1.5, degrees=12.0, scale=(0.9, 1.1)):
-    """``n`` randomly shifted (±shift px), rotated (±degrees) and rescaled copies of one image
-    (bilinear, black outside)."""
-    x = _as_batch(image).detach().float()
-    _, c, h, w = x.shape
-    g = torch.Generator().manual_seed(seed)
+def random_affine(x, g, shift=1.5, degrees=12.0, scale=(0.9, 1.1)):
+    """Each image of the batch ``x`` (N, C, H, W) shifted (±shift px), rotated (±degrees) and
+    rescaled at random (draws from the generator ``g``; bilinear, black outside)."""
+    n, c, h, w = x.shape
     ang = (torch.rand(n, generator=g) * 2 - 1) * math.radians(degrees)
     sc = torch.rand(n, generator=g) * (scale[1] - scale[0]) + scale[0]
     tx = (torch.rand(n, generator=g) * 2 - 1) * shift * 2 / w
@@ -1039,8 +1037,15 @@ def random_transforms(image, n=32, seed=0, shift=1.5, degrees=12.0, scale=(0.9, 
     cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
     grid = F.affine_grid(theta, (n, c, h, w), align_corners=False)
-    return F.grid_sample(x.expand(n, -1, -1, -1), grid.to(x.device), mode="bilinear",
-                         padding_mode="zeros", align_corners=False)
+    return F.grid_sample(x, grid.to(x.device), mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def random_transforms(image, n=32, seed=0, shift=1.5, degrees=12.0, scale=(0.9, 1.1)):
+    """``n`` randomly shifted (±shift px), rotated (±degrees) and rescaled copies of one image
+    (bilinear, black outside)."""
+    x = _as_batch(image).detach().float()
+    g = torch.Generator().manual_seed(seed)
+    return random_affine(x.expand(n, -1, -1, -1), g, shift, degrees, scale)
 
 
 def robustness(model, image, label, info=None, n=32, seed=0):

@@ -89,13 +89,18 @@ def test_live_off_does_not_run(panel):
     assert panel.wait_idle(5) and panel.history == []
 
 
-def test_stop_ends_a_long_run(panel):
+def _start_long_run(panel, iterations=512, timeout=30):
+    """Start a preview of ``iterations`` steps (live preview off) and wait until it is running."""
     panel.live.value = False
-    panel.t["iterations"].value = 512
+    panel.t["iterations"].value = iterations
     panel.request("preview")
-    end = time.monotonic() + 30
+    end = time.monotonic() + timeout
     while "running" not in panel.metric.value and time.monotonic() < end:
         time.sleep(0.01)
+
+
+def test_stop_ends_a_long_run(panel):
+    _start_long_run(panel)
     panel.stop()
     assert panel.wait_idle(30)
     rec = panel.history[-1]
@@ -104,12 +109,7 @@ def test_stop_ends_a_long_run(panel):
 
 
 def test_a_newer_request_supersedes_a_running_preview(panel):
-    panel.live.value = False
-    panel.t["iterations"].value = 512
-    panel.request("preview")
-    end = time.monotonic() + 30
-    while "running" not in panel.metric.value and time.monotonic() < end:
-        time.sleep(0.01)
+    _start_long_run(panel)
     panel.t["iterations"].value = 16
     panel.request("preview")
     assert panel.wait_idle(30)

@@ -30,15 +30,8 @@ import gd  # noqa: E402
 
 def augment(x, g, shift=3.0, degrees=15.0, scale=(0.85, 1.15)):
     """Random affine (shift px, rotation, scale) of a batch of (N, C, 32, 32) images in [0, 1]."""
-    n, c, h, w = x.shape
-    ang = (torch.rand(n, generator=g) * 2 - 1) * math.radians(degrees)
-    sc = torch.rand(n, generator=g) * (scale[1] - scale[0]) + scale[0]
-    tx = (torch.rand(n, generator=g) * 2 - 1) * shift * 2 / w
-    ty = (torch.rand(n, generator=g) * 2 - 1) * shift * 2 / h
-    cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
-    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
-    grid = F.affine_grid(theta, (n, c, h, w), align_corners=False)
-    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    n = x.shape[0]
+    x = gd.random_affine(x, g, shift, degrees, scale)
     # brightness/contrast: ink level 0.6..1, background 0..0.15
     lo = torch.rand(n, 1, 1, 1, generator=g) * 0.15
     hi = 0.6 + torch.rand(n, 1, 1, 1, generator=g) * 0.4
