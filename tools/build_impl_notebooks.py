@@ -69,7 +69,7 @@ import torch
 import torch.nn.functional as F
 
 import mlp
-from lab.gradcheck import autograd_grad, check_mlp, cmp
+from lab.gradcheck import autograd_grad, check_mlp, cmp, torch_activation
 from lab.figures import save_figure
 
 torch.manual_seed(0)
@@ -151,9 +151,7 @@ for name, (phi, phi_backward) in mlp.ACTIVATIONS.items():
         continue
     a = phi(z)
     ours = phi_backward(dJda, z, a)
-    torch_phi = {"identity": lambda t: t, "relu": F.relu, "scaled_relu": lambda t: 5 * F.relu(t),
-                 "leaky_relu": lambda t: F.leaky_relu(t, 0.01), "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-                 "softplus": F.softplus, "gelu": F.gelu}[name]
+    torch_phi = torch_activation(name)   # PyTorch's own version of the same activation
     (ref,) = autograd_grad(lambda t: (torch_phi(t) * dJda).sum(), z)
     ok.append(cmp(f"{name}'", ours, ref))
 assert all(ok) and len(ok) == 8"""))
