@@ -244,12 +244,15 @@ def default_settings(model_name: str = "digits") -> Settings:
 _BLUR_MATRICES = {}
 
 
-def _blur_matrix(n, sigma, device, dtype):
+def _blur_matrix(n, sigma, device, dtype, transposed=False):
     """(n, n) matrix applying a 1-D Gaussian (radius 2.5 sigma, reflect padding) to a length-n
-    signal.  Blurring as two small matrix products is several times faster on a CPU than a
-    small convolution for the image sizes used here."""
-    key = (n, round(float(sigma), 6), str(device), dtype)
+    signal (``transposed``: its transpose, stored contiguous, which ``mm`` multiplies faster).
+    Blurring as two small matrix products is several times faster on a CPU than a small
+    convolution for the image sizes used here."""
+    key = (n, sigma, device, dtype, transposed)
     m = _BLUR_MATRICES.get(key)
+    if m is None and transposed:
+        m = _BLUR_MATRICES[key] = _blur_matrix(n, sigma, device, dtype).t().contiguous()
     if m is None:
         radius = max(1, int(math.ceil(2.5 * sigma)))
         x = torch.arange(-radius, radius + 1, dtype=torch.float64)
@@ -266,19 +269,26 @@ def _blur_matrix(n, sigma, device, dtype):
                     j = 0
                 m[i, j] += wgt
         m = m.to(device=device, dtype=dtype)
+        if len(_BLUR_MATRICES) > 256:  # a slider swept through many sigmas: start over
+            _BLUR_MATRICES.clear()
         _BLUR_MATRICES[key] = m
     return m
 
 
-def gaussian_blur(img, sigma):
+def gaussian_blur(img, sigma, out=None):
     """Gaussian blur per channel of (N, C, H, W) (sigma in pixels, radius 2.5 sigma, reflect
-    padding; 0 = identity)."""
+    padding; 0 = identity).  ``out``: a contiguous tensor of img's shape to write into (may be
+    ``img`` itself); returns it."""
     if sigma <= 0:
-        return img
+        return img if out is None else out.copy_(img)
     h, w = img.shape[-2:]
     mh = _blur_matrix(h, sigma, img.device, img.dtype)
-    mw = _blur_matrix(w, sigma, img.device, img.dtype)
-    return torch.matmul(torch.matmul(mh, img), mw.t())
+    mwt = _blur_matrix(w, sigma, img.device, img.dtype, transposed=True)
+    rows = torch.mm(img.reshape(-1, w), mwt).view(-1, h, w)  # along W, every row at once
+    if out is None:
+        out = torch.empty_like(img, memory_format=torch.contiguous_format)
+    torch.bmm(mh.expand(rows.shape[0], h, h), rows, out=out.view(-1, h, w))  # then along H
+    return out
 
 
 _INTERP_MATRICES = {}
@@ -362,7 +372,7 @@ class ClassLogit(Objective):
         if out.dim() != 2:
             raise ValueError(f"ClassLogit needs a model returning (N, classes) logits; got {tuple(out.shape)}")
         if isinstance(self.label, int) and 0 <= self.label < out.shape[1]:
-            return out[:, self.label].sum()
+            return out[0, self.label] if out.shape[0] == 1 else out[:, self.label].sum()
         labels = self.label if isinstance(self.label, (list, tuple)) else [self.label] * out.shape[0]
         if len(labels) != out.shape[0]:
             raise ValueError(f"{len(labels)} labels for a batch of {out.shape[0]} images")
@@ -520,7 +530,9 @@ def _optimize(model, objective, img0, settings, callback=None, progress=False):
     if small:
         torch.set_num_threads(1)
     try:
-        return _optimize_inner(model, objective, img0, s, callback, progress)
+        # gradients are the method: on even when the caller runs us under no_grad/inference_mode
+        with torch.inference_mode(False), torch.enable_grad():
+            return _optimize_inner(model, objective, img0, s, callback, progress)
     finally:
         if small:
             torch.set_num_threads(threads)
@@ -536,6 +548,73 @@ def _octave_plan(s, h, w):
     return list(zip(sizes, iters))
 
 
+class _Warp:
+    """What one step does to the image before the network and to the gradient after it, as
+    small matrices (one octave, one set of tricks).
+
+    Forward: the parameter P (the octave's size m x n) is upsampled to the full h x w, rolled by
+    the jitter (dy, dx) and normalized, per channel c::
+
+        x_c = inv_std_c * (A_dy @ P_c @ B_dx^T) + shift_c
+
+    where A_dy is the (h, m) interpolation matrix with its rows rolled by dy (the identity,
+    rolled, at full size) and B_dx the same along the width.  Backward: the exact adjoint,
+    with the gradient blur G (reflect-padded Gaussian) folded in::
+
+        dP_c = inv_std_c * (G_m @ A_dy^T) @ dX_c @ (G_n @ B_dx^T)^T
+
+    Two matrix products each way replace resize, two rolls, the normalization and the blur:
+    fewer tensor operations per step, which is what costs time on small images.  The matrices
+    are built once per jitter offset and kept for the octave.
+    """
+
+    def __init__(self, size, full, shape, grad_sigma, inv_std, shift):
+        (self.m, self.n), (self.h, self.w) = size, full
+        self.batch, self.channels = shape[0], shape[1]
+        dev, dt = inv_std.device, inv_std.dtype
+        self.uh = _interp_matrix(self.m, self.h, dev, dt)  # (h, m); the identity when m == h
+        self.uw = _interp_matrix(self.n, self.w, dev, dt)
+        self.gm = _blur_matrix(self.m, grad_sigma, dev, dt) if grad_sigma > 0 else None
+        self.gn = _blur_matrix(self.n, grad_sigma, dev, dt) if grad_sigma > 0 else None
+        self.scale = inv_std.view(-1, 1, 1)  # (C or 1, 1, 1)
+        self.shift = self._per_image(shift.view(-1, 1, 1))  # (N*C, 1, 1)
+        self._rows, self._cols = {}, {}
+
+    def _per_image(self, t):
+        """(C or 1, r, c) -> (N*C, r, c): one matrix per image and channel, for ``bmm``."""
+        return t.expand(self.batch, self.channels, *t.shape[-2:]).reshape(-1, *t.shape[-2:]).contiguous()
+
+    def rows(self, dy):
+        """(inv_std * A_dy, inv_std * G_m @ A_dy^T), each repeated per image and channel."""
+        r = self._rows.get(dy)
+        if r is None:
+            a = self.uh.roll(dy, dims=0)
+            ga = a.t() if self.gm is None else self.gm @ a.t()
+            r = self._rows[dy] = (self._per_image(self.scale * a), self._per_image(self.scale * ga))
+        return r
+
+    def cols(self, dx):
+        """(B_dx^T, (G_n @ B_dx^T)^T): shapes (n, w) and (w, n)."""
+        r = self._cols.get(dx)
+        if r is None:
+            b = self.uw.roll(dx, dims=0)
+            gb = b.t() if self.gn is None else self.gn @ b.t()
+            r = self._cols[dx] = (b.t().contiguous(), gb.t().contiguous())
+        return r
+
+    def forward(self, param, dy, dx):
+        """The network's input for this step (a new tensor; ``param`` is only read)."""
+        a, bt = self.rows(dy)[0], self.cols(dx)[0]
+        y = torch.mm(param.reshape(-1, self.n), bt).view(-1, self.m, self.w)
+        return torch.baddbmm(self.shift, a, y).view(self.batch, self.channels, self.h, self.w)
+
+    def backward(self, grad, dy, dx):
+        """The gradient on the network's input pulled back to ``param``, blurred."""
+        ga, gbt = self.rows(dy)[1], self.cols(dx)[1]
+        z = torch.mm(grad.reshape(-1, self.w), gbt).view(-1, self.h, self.n)
+        return torch.bmm(ga, z).view(self.batch, self.channels, self.m, self.n)
+
+
 def _optimize_inner(model, objective, img0, s, callback, progress):
     n, c, h, w = img0.shape
     if s.iterations == 0:  # nothing to do: the start image itself (not a down/up-sampled copy)
@@ -543,7 +622,7 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
     plan = _octave_plan(s, h, w)
     # Jitter offsets come from a private generator: the caller's torch RNG is never touched.
     rng = random.Random(s.seed)
-    # normalize(x) = (x - mean) / std = x * (1/std) + (-mean/std): one fused op per step
+    # normalize(x) = (x - mean) / std = x * (1/std) + (-mean/std); _Warp folds it into its matrices
     inv_std = 1.0 / torch.tensor(IMAGENET_STD, dtype=img0.dtype, device=img0.device).view(1, -1, 1, 1)
     shift = -torch.tensor(IMAGENET_MEAN, dtype=img0.dtype, device=img0.device).view(1, -1, 1, 1) * inv_std
     if c != 3:  # a model with other channel counts: normalize with the channel means of ImageNet's
@@ -567,32 +646,21 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
                 param = _resize(param.detach(), size).clone()
             ratio = size[0] / h  # pixel lengths at this octave
             gsig, bsig = s.grad_blur_sigma * ratio, s.blur_sigma * ratio
-            # Only the network is differentiated by autograd: the leaf is the full-size jittered
-            # image; the roll is undone on the gradient and the upsampling's adjoint (transposed
-            # interpolation matrices) is applied by hand, fused with the gradient blur — fewer ops.
-            coarse = tuple(size) != (h, w)
-            if coarse:
-                gh = _interp_matrix(size[0], h, param.device, param.dtype).t()
-                gw = _interp_matrix(size[1], w, param.device, param.dtype).t()
-                if gsig > 0:
-                    gh = _blur_matrix(size[0], gsig, param.device, param.dtype) @ gh
-                    gw = _blur_matrix(size[1], gsig, param.device, param.dtype) @ gw
-            for _ in range(iters):
-                with torch.no_grad():
-                    full = _resize(param.detach(), (h, w))
-                    if s.jitter > 0:
-                        dy, dx = rng.randint(-s.jitter, s.jitter), rng.randint(-s.jitter, s.jitter)
-                        full = full.roll((dy, dx), dims=(-2, -1))
-                    elif full.data_ptr() == param.data_ptr():
-                        full = full.clone()
-                full.requires_grad_(True)
-                x = torch.addcmul(shift, full, inv_std)
+            # Only the network is differentiated by autograd: the leaf is its (normalized,
+            # full-size, jittered) input; the rest of the step is _Warp's matrices.
+            warp = _Warp(size, (h, w), param.shape, gsig, inv_std, shift)
+            # this octave's jitter offsets, drawn at once: (dy, dx) per step
+            span = range(-s.jitter, s.jitter + 1)
+            offsets = rng.choices(span, k=2 * iters)
+            per_image = param[0].numel()
+            # No torch.no_grad() needed below: ``param`` never requires grad, and the leaf ``x``
+            # is made fresh from it each step, so autograd records only the network.
+            for i in range(iters):
+                dy, dx = offsets[2 * i], offsets[2 * i + 1]
+                x = warp.forward(param, dy, dx).requires_grad_(True)
                 value = objective(model, x)
-                (grad,) = torch.autograd.grad(value, full)
-                if s.jitter > 0:
-                    grad = grad.roll((-dy, -dx), dims=(-2, -1))
-                if coarse:
-                    grad = torch.matmul(torch.matmul(gh, grad), gw.t())
+                (grad,) = torch.autograd.grad(value, x)
+                grad = warp.backward(grad, dy, dx)
                 v = value.item()
                 values.append(v)
                 # A NaN/inf image shows up in the next objective value (checked every step, free);
@@ -601,23 +669,20 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
                     raise FloatingPointError(
                         f"the image or the objective became NaN/inf at step {step} "
                         f"(lr={s.lr}, step_rule={s.step_rule!r}); try a smaller lr")
-                with torch.no_grad():
-                    if gsig > 0 and not coarse:  # (coarse octaves: fused into gh/gw above)
-                        grad = gaussian_blur(grad, gsig)
-                    if s.step_rule == "normalized":
-                        # lr * grad / mean|grad| (per image): one reduction, one fused update
-                        l1 = torch.linalg.vector_norm(grad, 1, dim=(1, 2, 3), keepdim=True).add_(1e-12)
-                        param.addcdiv_(grad, l1, value=s.lr * grad[0].numel())
-                    else:
-                        param.add_(grad, alpha=s.lr)
-                    if s.weight_decay > 0:
-                        param.mul_(decay_keep)
-                        if decay_add:
-                            param.add_(decay_add)
-                    if s.blur_every and (step + 1) % s.blur_every == 0:
-                        param.copy_(gaussian_blur(param, bsig))
-                    if s.clamp:
-                        param.clamp_(0, 1)
+                if s.step_rule == "normalized":
+                    # lr * grad / mean|grad| (per image): one reduction, one fused update
+                    l1 = torch.linalg.vector_norm(grad, 1, dim=(1, 2, 3), keepdim=True)
+                    param.addcdiv_(grad, l1.clamp_(min=1e-12), value=s.lr * per_image)
+                else:
+                    param.add_(grad, alpha=s.lr)
+                if s.weight_decay > 0:  # img -= weight_decay * (img - decay_to)
+                    param.mul_(decay_keep)
+                    if decay_add:
+                        param.add_(decay_add)
+                if s.blur_every and (step + 1) % s.blur_every == 0:
+                    gaussian_blur(param, bsig, out=param)
+                if s.clamp:
+                    param.clamp_(0, 1)
                 step += 1
                 if bar is not None:
                     bar.update(1)

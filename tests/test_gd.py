@@ -543,3 +543,47 @@ def test_interp_matrices_reproduce_bilinear_resize_and_its_gradient():
     uh = gd._interp_matrix(16, 32, "cpu", torch.float64)
     assert torch.allclose(uh @ p.detach() @ uh.t(), up.detach(), atol=1e-12)
     assert torch.allclose(uh.t() @ g @ uh, ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [(16, 16), (32, 32), (12, 20)])
+def test_warp_is_resize_roll_normalize_and_its_adjoint_with_the_gradient_blur(size):
+    # one optimization step's image path (upsample -> roll by the jitter -> normalize) and the
+    # gradient's way back (autograd through that path, then the gradient blur), against _Warp's
+    # four matrix products, for two images of 3 channels
+    gen = torch.Generator().manual_seed(0)
+    full = (32, 32)
+    inv_std = 1.0 / torch.tensor(gd.IMAGENET_STD, dtype=torch.float64).view(1, 3, 1, 1)
+    shift = -torch.tensor(gd.IMAGENET_MEAN, dtype=torch.float64).view(1, 3, 1, 1) * inv_std
+    p = torch.rand(2, 3, *size, generator=gen, dtype=torch.float64, requires_grad=True)
+    g = torch.randn(2, 3, *full, generator=gen, dtype=torch.float64)
+    for sigma in (0.0, 0.7):
+        warp = gd._Warp(size, full, p.shape, sigma, inv_std, shift)
+        for dy, dx in [(0, 0), (2, -1), (-3, 3)]:
+            up = F.interpolate(p, size=full, mode="bilinear", align_corners=False)
+            ref_x = up.roll((dy, dx), dims=(-2, -1)) * inv_std + shift
+            (ref_g,) = torch.autograd.grad((ref_x * g).sum(), p)
+            ref_g = gd.gaussian_blur(ref_g, sigma)
+            torch.testing.assert_close(warp.forward(p.detach(), dy, dx), ref_x.detach(), atol=1e-12, rtol=0)
+            torch.testing.assert_close(warp.backward(g, dy, dx), ref_g, atol=1e-12, rtol=0)
+
+
+def test_gaussian_blur_in_place_equals_out_of_place():
+    img = torch.rand(2, 3, 16, 20, generator=torch.Generator().manual_seed(1))
+    ref = gd.gaussian_blur(img, 0.8)
+    same = img.clone()
+    assert gd.gaussian_blur(same, 0.8, out=same) is same
+    torch.testing.assert_close(same, ref, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("mode", ["no_grad", "inference_mode"])
+def test_runs_when_the_caller_has_gradients_off(digits, mode):
+    # gradient ascent needs autograd: it must work (same image) inside the caller's no_grad block
+    model, info = digits
+    s = gd.default_settings("digits").replace(iterations=6)
+    ref = gd.visualize(model, gd.ClassLogit(2), info=info, settings=s).image
+    ctx = torch.no_grad() if mode == "no_grad" else torch.inference_mode()
+    with ctx:
+        got = gd.visualize(model, gd.ClassLogit(2), info=info, settings=s).image
+        course = gd.gradient_descent(torch.full((1, 3, 32, 32), 0.3), model, lambda t: t[0, 2], iterations=6)
+    assert torch.equal(got, ref)
+    assert course.shape == (1, 3, 32, 32) and torch.isfinite(course).all()
