@@ -51,7 +51,7 @@ __all__ = [
     "main", "Settings", "TRICKS", "default_settings", "load_model", "vgg_available", "ModelInfo", "DigitsCNN",
     "ClassLogit", "LayerChannel", "LayerUnit", "LayerDream", "Objective", "visualize", "Result",
     "StopRequested", "class_probability", "recognize_digits", "robustness", "MODEL_NAMES",
-    "WeightsUnavailable", "save_gallery",
+    "WeightsUnavailable", "save_gallery", "mean_image",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -138,6 +138,7 @@ def save_img(image, path):
 # Settings and tricks
 # ----------------------------------------------------------------------------------------------
 STEP_RULES = ("plain", "normalized")
+STARTS = ("noise", "mean_image")
 
 
 @dataclass
@@ -158,8 +159,9 @@ class Settings:
     grad_blur_sigma: float = 0.0   # Gaussian-blur the gradient with this sigma (px) (0 = off)
     octaves: int = 1               # optimize at this many scales, coarse to fine (1 = off)
     octave_scale: float = 2.0      # size ratio between consecutive octaves (> 1)
+    start: str = "noise"           # "noise": gray level init_mean; "mean_image": the training set's average image
     init_mean: float = 0.5         # noise start: gray level ...
-    init_std: float = 8 / 255      # ... and noise std (the course: (randn*8+128)/255)
+    init_std: float = 8 / 255      # ... and std of the gray noise added to either start (the course: (randn*8+128)/255)
     seed: Optional[int] = 0        # seeds the noise start and the jitter (None = don't seed)
     callback_every: int = 1        # call the callback every N steps
 
@@ -187,6 +189,8 @@ class Settings:
             bad("octaves", self.octaves, "must be an integer >= 1 (1 = off)")
         if not self.octave_scale > 1:
             bad("octave_scale", self.octave_scale, "must be > 1")
+        if self.start not in STARTS:
+            bad("start", self.start, f"allowed: {', '.join(STARTS)}")
         if not self.init_std >= 0:
             bad("init_std", self.init_std, "must be >= 0")
         if not isinstance(self.callback_every, int) or self.callback_every < 1:
@@ -210,6 +214,7 @@ TRICKS = {
     "grad_blur": {"grad_blur_sigma": 0.0},
     "octaves": {"octaves": 1},
     "normalized_step": {"step_rule": "plain"},
+    "mean_start": {"start": "noise"},
 }
 
 
@@ -225,10 +230,12 @@ def default_settings(model_name: str = "digits") -> Settings:
     """Tuned defaults per model (``"digits"`` or ``"vgg13_bn"``)."""
     if model_name == "digits":
         # jitter 2 px (was 1): same p and 10/10, a clearer upright "1" with its foot, robustness 0.996
+        # start from the average digit (Simonyan et al. 2013 start from the data mean): same p
+        # and 10/10, and the 9 gets its tail
         return Settings(iterations=96, lr=0.05, step_rule="normalized", jitter=2, blur_every=4,
                         blur_sigma=0.6, clamp=True, weight_decay=0.01, decay_to=0.0,
-                        grad_blur_sigma=1.0, octaves=2, octave_scale=2.0, init_mean=0.1,
-                        init_std=0.02, seed=0)
+                        grad_blur_sigma=1.0, octaves=2, octave_scale=2.0, start="mean_image",
+                        init_mean=0.1, init_std=0.02, seed=0)
     if model_name == "vgg13_bn":
         # The course's jitter of 32 px is for 224-px images; lr as in the homework's hint range.
         return Settings(iterations=256, lr=0.01, step_rule="normalized", jitter=16, blur_every=4,
@@ -740,9 +747,11 @@ def visualize(model, objective, *, info=None, settings=None, init=None, callback
     """Maximize ``objective`` (``ClassLogit``, ``LayerChannel``, ``LayerUnit``, ``LayerDream``, an
     int label, or a course-style ``loss(output)`` callable) by gradient ascent on the input.
 
-    ``init``: None starts from seeded noise (``settings.init_mean``/``init_std``, gray: the same
-    noise in every channel); an image tensor (N, C, H, W) in [0, 1] starts from that picture
-    ("dream on a picture"; it is copied, never modified).  ``callback(step, image, value)`` is
+    ``init``: None starts from ``settings.start``: ``"noise"`` is the gray level
+    ``settings.init_mean``, ``"mean_image"`` the model's average training image (``mean_image``;
+    Simonyan et al. 2013 start class visualizations there), each plus seeded gray noise of std
+    ``settings.init_std`` (the same noise in every channel).  An image tensor (N, C, H, W) in
+    [0, 1] starts from that picture ("dream on a picture"; it is copied, never modified).  ``callback(step, image, value)`` is
     called every ``settings.callback_every`` steps; raising ``StopRequested`` in it ends the run
     and returns the current image.  Returns a ``Result``.
     """
@@ -760,8 +769,9 @@ def visualize(model, objective, *, info=None, settings=None, init=None, callback
         c, h, w = info.input_size if info is not None else (3, 224, 224)
         g = torch.Generator().manual_seed(settings.seed if settings.seed is not None else
                                           int(torch.randint(0, 2 ** 31, (1,))))
-        noise = torch.randn(1, 1, h, w, generator=g) * settings.init_std + settings.init_mean
-        init = noise.expand(1, c, h, w).clamp(0, 1)
+        noise = torch.randn(1, 1, h, w, generator=g) * settings.init_std
+        base = mean_image(info) if settings.start == "mean_image" else settings.init_mean
+        init = (base + noise).expand(1, c, h, w).clamp(0, 1)
     _check_input(init, model, info)
     with _eval_frozen(model):
         objective = objective.resolve(model, info)
@@ -836,6 +846,12 @@ def digits_split(seed=0, test_fraction=0.2):
     return torch.tensor(sorted(tr)), torch.tensor(sorted(te))
 
 
+def _digits_mean_image():
+    """The average of all 1797 digits as a (1, 3, 32, 32) image (a faint blob where ink usually is)."""
+    X8, _ = digits_data()
+    return digits_to_images(X8.mean(0, keepdim=True))
+
+
 def digits_to_images(X8, size=32):
     """(N, 8, 8) digits in 0..16 -> (N, 3, size, size) images in [0, 1] (bilinear upsampling)."""
     x = (X8.float() / 16.0).unsqueeze(1)
@@ -855,6 +871,21 @@ class ModelInfo:
     class_names: list
     layers: dict = field(default_factory=dict)     # name -> module (for the middle-layer picker)
     channels: dict = field(default_factory=dict)   # name -> number of channels of its output
+    mean_image: Optional[torch.Tensor] = None      # (1, C, H, W) in [0, 1]: the training set's average
+
+
+def mean_image(info):
+    """The start ``Settings(start="mean_image")`` uses: ``info.mean_image`` if the model has one,
+    else the flat image of its per-channel mean colour (for ImageNet models that *is* the average
+    training image, up to its faint centre bias)."""
+    if info is not None and info.mean_image is not None:
+        return info.mean_image
+    c, h, w = info.input_size if info is not None else (3, 224, 224)
+    mean = info.mean if info is not None else IMAGENET_MEAN
+    colour = torch.tensor(mean, dtype=torch.float32)
+    if colour.numel() != c:
+        colour = colour.mean().expand(c)
+    return colour.view(1, c, 1, 1).expand(1, c, h, w)
 
 
 class WeightsUnavailable(RuntimeError):
@@ -889,7 +920,7 @@ def _load_digits(device="cpu", weights_path=None, expected_sha256=None):
     layers = {n: m for n, m in feats.named_children() if n.startswith("act")}
     channels = {n: getattr(feats, "conv" + n[3:]).out_channels for n in layers}
     info = ModelInfo("digits", (3, 32, 32), IMAGENET_MEAN, IMAGENET_STD,
-                     [str(i) for i in range(10)], layers, channels)
+                     [str(i) for i in range(10)], layers, channels, mean_image=_digits_mean_image())
     return model, info
 
 

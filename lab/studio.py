@@ -4,8 +4,9 @@
     Studio().show()
 
 Every trick of ``gd.Settings`` has a slider or toggle; the objective is a class logit, one channel
-of a middle layer, or a whole layer ("dream"); the start is seeded noise, a picture the project
-ships (real digits from scikit-learn's ``load_digits``) or an uploaded image.
+of a middle layer, or a whole layer ("dream"); the start is seeded noise, the model's average
+training image, a picture the project ships (real digits from scikit-learn's ``load_digits``) or an
+uploaded image.
 
 How it stays responsive: the optimization runs in one background worker thread, so the kernel's
 main thread keeps handling widget events (Stop, slider moves) while a run is going. The worker
@@ -297,8 +298,10 @@ class Studio:
         self.layer = W.Dropdown(description="layer", style=style)
         self.channel = W.IntSlider(description="channel", min=0, max=1, style=style, layout=wide,
                                    continuous_update=False)
-        self.start = W.ToggleButtons(options=["noise", "picture"], value="noise", description="start from",
-                                     style=style)
+        self.start = W.ToggleButtons(options=[("noise", "noise"), ("mean image", "mean_image"),
+                                              ("picture", "picture")], value=s.start, description="start from",
+                                     style=style, tooltips=["seeded gray noise", "the average training image "
+                                                            "(plus the same noise)", "a picture (dream on it)"])
         self.picture = W.Dropdown(description="picture", style=style)
         self.upload = W.FileUpload(accept="image/*", multiple=False, description="upload…")
         self.t = {
@@ -398,6 +401,7 @@ class Studio:
         try:
             for name, w in self.t.items():
                 w.value = getattr(s, name)
+            self.start.value = s.start
         finally:
             self._muted = was
 
@@ -407,13 +411,15 @@ class Studio:
         name = self.model_menu.value
         values = {name_: w.value for name_, w in self.t.items()}
         values["lr"] = float(round(values["lr"], 6))
+        if self.start.value in gd.STARTS:  # ("picture" is not a Settings start: init_image gives it)
+            values["start"] = self.start.value
         return gd.default_settings(name).replace(**values).validate()
 
     def objective_obj(self):
         return _objective(self.objective.value, self.target.value, self.layer.value, self.channel.value)
 
     def init_image(self):
-        if self.start.value == "noise":
+        if self.start.value != "picture":
             return None
         if self.picture.value == "uploaded" and getattr(self, "_uploaded", None) is not None:
             return self._uploaded

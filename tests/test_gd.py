@@ -170,7 +170,7 @@ def test_every_trick_changes_the_result_and_all_off_still_works(digits):
     again = _run(model, info, base).image
     assert torch.equal(ref, again), "a seeded run must be reproducible"
     assert set(gd.TRICKS) == {"jitter", "blur", "clamp", "weight_decay", "grad_blur", "octaves",
-                              "normalized_step"}
+                              "normalized_step", "mean_start"}
     for name, off in gd.TRICKS.items():
         s = base.replace(**off)
         assert s != base, name
@@ -180,6 +180,28 @@ def test_every_trick_changes_the_result_and_all_off_still_works(digits):
     res = _run(model, info, plain)
     assert res.values[-1] > res.values[0]
     assert (res.image - ref).abs().max() > 1e-3
+
+
+def test_starts_noise_and_mean_image(digits):
+    # zero steps at one octave return the start itself: the gray level or the average digit
+    model, info = digits
+    X8, _ = gd.digits_data()
+    avg = gd.digits_to_images(X8.mean(0, keepdim=True))
+    assert info.mean_image.shape == (1, 3, 32, 32) and torch.allclose(info.mean_image, avg)
+    assert avg[0, 0, 16, 16] > 0.3 and avg[0, 0, 0, 0] < 0.05      # ink in the middle, dark edge
+    s = gd.default_settings("digits").replace(iterations=0, octaves=1, init_std=0.0)
+    assert gd.default_settings("digits").start == "mean_image"
+    got = gd.visualize(model, 3, info=info, settings=s).image
+    assert torch.allclose(got, avg)
+    flat = gd.visualize(model, 3, info=info, settings=s.replace(start="noise", init_mean=0.25)).image
+    assert torch.equal(flat, torch.full((1, 3, 32, 32), 0.25))
+    noisy = gd.visualize(model, 3, info=info, settings=s.replace(init_std=0.02)).image
+    assert 0 < (noisy - avg).abs().max() < 0.2
+    # a model without its own average image starts from its flat mean colour
+    vgg_like = gd.ModelInfo("vgg13_bn", (3, 8, 8), gd.IMAGENET_MEAN, gd.IMAGENET_STD, ["a"])
+    assert torch.allclose(gd.mean_image(vgg_like)[0, :, 4, 4], torch.tensor(gd.IMAGENET_MEAN))
+    with pytest.raises(ValueError, match="start.*allowed: noise, mean_image"):
+        gd.default_settings("digits").replace(start="zeros").validate()
 
 
 def test_octaves_keep_the_iteration_budget(digits):

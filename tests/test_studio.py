@@ -38,14 +38,22 @@ def _png(size=(20, 12), color=(255, 255, 255)):
 def test_every_trick_has_a_widget_bound_to_settings(panel):
     trick_fields = {f for off in gd.TRICKS.values() for f in off}
     knobs = trick_fields | {"iterations", "lr", "blur_sigma", "octave_scale", "seed"}
-    assert knobs <= set(panel.t), f"no widget for {sorted(knobs - set(panel.t))}"
+    widgets = dict(panel.t, start=panel.start)      # the start toggle also offers "picture"
+    assert knobs <= set(widgets), f"no widget for {sorted(knobs - set(widgets))}"
     assert panel.settings() == gd.default_settings("digits")
-    new = dict(blur_sigma=1.3, jitter=3, clamp=False, step_rule="plain", octaves=3, weight_decay=0.02)
+    assert panel.start.value == "mean_image" and panel.init_image() is None
+    new = dict(blur_sigma=1.3, jitter=3, clamp=False, step_rule="plain", octaves=3, weight_decay=0.02,
+               start="noise")
     for name, value in new.items():
-        panel.t[name].value = value
+        widgets[name].value = value
     s = panel.settings()
     for name, value in new.items():
         assert getattr(s, name) == value, name
+    panel.start.value = "picture"                   # a picture is an init image, not a Settings start
+    assert panel.init_image() is not None and panel.settings().validate()
+    panel.reset_defaults()
+    panel.stop()
+    assert panel.settings() == gd.default_settings("digits") and panel.start.value == "mean_image"
 
 
 def test_bad_constructor_arguments_are_named():
