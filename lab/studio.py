@@ -43,6 +43,7 @@ TRICK_LABELS = {
     "grad_blur": "no gradient blur",
     "octaves": "one octave",
     "normalized_step": "plain step (lr·grad)",
+    "mean_start": "noise start",
 }
 
 

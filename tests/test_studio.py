@@ -197,6 +197,7 @@ def test_ablation_switches_off_one_trick_at_a_time(digits):
     runs = S.run_ablation(model, info, gd.ClassLogit(3), s)
     assert [t for t, _, _ in runs][0] == "all tricks on" and runs[-1][0] == "all tricks off"
     assert len(runs) == len(gd.TRICKS) + 2
+    assert set(S.TRICK_LABELS) == set(gd.TRICKS)       # every column has a readable title
     for (title, variant, _), (key, off) in zip(runs[1:-1], gd.TRICKS.items()):
         changed = {f.name for f in dataclasses.fields(s) if getattr(variant, f.name) != getattr(s, f.name)}
         assert changed == {k for k, v in off.items() if getattr(s, k) != v}, title

@@ -481,9 +481,10 @@ def nb07():
 # 07 · DeepDream studio: gradient ascent on the input
 
 Part 2.2 of the homework turns backpropagation around: the network's weights stay fixed and the
-**image** is the parameter. Starting from noise, we follow the gradient of a class logit with
-respect to the pixels, so the image drifts towards whatever the network considers most "7"-like
-(Simonyan et al., 2013; Mordvintsev, Olah and Tyka, 2015):
+**image** is the parameter. Starting from noise — or, as Simonyan et al. (2013) do, from the average
+training image — we follow the gradient of a class logit with respect to the pixels, so the image
+drifts towards whatever the network considers most "7"-like (Simonyan et al., 2013; Mordvintsev,
+Olah and Tyka, 2015):
 
 $$x \leftarrow x + \eta\,\frac{\partial\, z_{\text{label}}(\text{normalize}(\text{jitter}(x)))}{\partial x}$$
 
@@ -568,8 +569,9 @@ probability (`p_course`, on the raw image, as the course's `main()` computes it,
 three scikit-learn classifiers trained on the real 8×8 digits — not the CNN — read the picture
 downsampled to 8×8. A picture that only the CNN calls a 7 is an adversarial pattern, not a 7.
 
-Under "start from" choose *picture* to dream on a real digit from `load_digits`, or upload your own
-image. The optimization runs in a background thread, so the panel stays responsive while it works.
+"start from" offers seeded gray *noise*, the *mean image* (the average of all 1797 training digits,
+plus the same faint noise: the digits default), or a *picture*: dream on a real digit from
+`load_digits`, or upload your own image. The optimization runs in a background thread, so the panel stays responsive while it works.
 """))
     c.append(code("""
 from lab.studio import Studio
@@ -599,8 +601,9 @@ assert n_read >= 8, 'the default settings should give readable digits for (almos
     c.append(md(r"""
 ## Ablation grid: what each trick buys
 
-Same target, same seed, same noise start; each column switches **one** trick of `gd.TRICKS` off
-(last column: all of them). Two targets, 3 and 8.
+Same target, same seed, same start; each column switches **one** trick of `gd.TRICKS` off
+(`mean_start` off: start from gray noise instead of the average digit; last column: all of them).
+Two targets, 3 and 8.
 """))
     c.append(code("""
 rows = [(f"class {d}", studio.run_ablation(model, info, gd.ClassLogit(d), settings)) for d in (3, 8)]
@@ -626,15 +629,18 @@ What the grid shows:
 * `p_normalized` is ≈ 1.00 in **every** column: the course's metric cannot tell a readable digit from
   a faint pattern — the network's confidence is easy to obtain.
 * The column that matters most at these settings is the **step rule**. With `plain` steps
-  ($\eta\,g$ with $\eta = 0.05$) the gradient of a logit with respect to the pixels is tiny, the image
-  barely leaves its dark start, and the few bright pixels that do appear are enough for the CNN but
-  not for the independent recognizers. Normalizing the step makes $\eta$ mean "pixels per step".
+  ($\eta\,g$ with $\eta = 0.05$) the gradient of a logit with respect to the pixels is tiny, and the
+  image barely leaves its faint start: the network and even the recognizers still name the class
+  (the faint strokes are in the right places), but a person sees a ghost. Normalizing the step makes $\eta$ mean
+  "pixels per step".
 * Switching off any one of the other tricks leaves a readable digit, but changes the strokes: no
   clamp gives thinner strokes on a darker background (values outside [0, 1] are allowed during the
   run and cut for display), no weight decay a brighter image overall; without the image blur the
-  result barely changes at 32 px. The tricks overlap — several of them fight the same
-  high-frequency noise — which is why removing any single one costs little, while
-  removing all of them (last column) can lose the digit (the list printed above says which).
+  result barely changes at 32 px, and for these two targets neither does the **noise start** (the
+  average-digit start matters for others: from noise the 9 loses its tail). The tricks overlap —
+  several of them fight the same high-frequency noise — which is why removing any single one costs
+  little, while removing all of them (last column) can lose the digit (the list printed above
+  says which).
 """))
     c.append(md(r"""
 ## Dreaming on a picture
