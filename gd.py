@@ -5,10 +5,11 @@ names, argument order and meaning, and its call ``gradient_descent(input, model,
 the class logit ``loss(model(normalize_and_jitter(img)))``.  Everything else is an extension:
 
 * ``Settings`` — one field per trick (jitter, blur, clamp, weight decay, gradient blur,
-  octaves, step rule), so a notebook slider can bind to each; ``TRICKS`` says how to switch
-  each one off; ``default_settings(model_name)`` gives tuned defaults.
+  octaves, step rule, start), so a notebook slider can bind to each; ``TRICKS`` says how to
+  switch each one off; ``default_settings(model_name)`` gives tuned defaults.
 * Objectives — ``ClassLogit``, ``LayerChannel``, ``LayerUnit``, ``LayerDream``; ``visualize``
-  runs any of them from gray noise or from a given picture ("dream on a picture").
+  runs any of them from gray noise, from the model's average training image (``mean_image``),
+  or from a given picture ("dream on a picture").
 * Models — ``load_model("digits" | "vgg13_bn" | "auto")``.  ``digits`` is a small CNN trained
   on scikit-learn's bundled 8x8 handwritten digits (``tools/train_digits.py``); its weights
   ship in ``models/digits_cnn.pt`` and are checked against a recorded SHA-256.  It takes the
