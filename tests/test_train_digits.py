@@ -1,0 +1,35 @@
+"""tools/train_digits.py's augmentation pieces (the training run itself is not repeated here:
+the committed weights are checked by hash and held-out accuracy in test_gd.py)."""
+import importlib.util
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("train_digits", ROOT / "tools" / "train_digits.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_cutout_blanks_one_square_per_image_and_zero_is_off():
+    td = _load()
+    x = torch.ones(64, 3, 32, 32)
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(td.cutout(x, g, 0), x)
+    out = td.cutout(x, g, 12)
+    assert torch.equal(out[:, 0], out[:, 2])                      # the same hole in every channel
+    for img in out[:, 0]:
+        hole = (img == 0).nonzero()
+        rows, cols = hole[:, 0], hole[:, 1]
+        h = rows.max() - rows.min() + 1
+        w = cols.max() - cols.min() + 1
+        assert len(hole) == h * w                                 # one filled rectangle ...
+        assert 6 <= h <= 12 and 6 <= w <= 12                      # ... the square, maybe cut by a border
+        assert (h == 12 or rows.min() == 0 or rows.max() == 31) and (w == 12 or cols.min() == 0 or cols.max() == 31)
+    assert x.min() == 1                                           # the input is left alone
