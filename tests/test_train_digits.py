@@ -33,3 +33,21 @@ def test_cutout_blanks_one_square_per_image_and_zero_is_off():
         assert 6 <= h <= 12 and 6 <= w <= 12                      # ... the square, maybe cut by a border
         assert (h == 12 or rows.min() == 0 or rows.max() == 31) and (w == 12 or cols.min() == 0 or cols.max() == 31)
     assert x.min() == 1                                           # the input is left alone
+
+
+def test_fit_logit_scale_recovers_a_shrunk_temperature(one_thread):
+    # the shipped model is already calibrated (scale ~1); shrink its logits 2x and the fit says ~2
+    import gd
+
+    td = _load()
+    X8, y = gd.digits_data()
+    tr, _ = gd.digits_split()
+    x = gd.digits_to_images(X8[tr])
+    model, _ = gd.load_model("digits")
+    assert abs(td.fit_logit_scale(model, x, y[tr]) - 1.0) < 0.05
+    shrunk = gd.DigitsCNN()
+    shrunk.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        shrunk.classifier.fc2.weight.mul_(0.5)
+        shrunk.classifier.fc2.bias.mul_(0.5)
+    assert abs(td.fit_logit_scale(shrunk, x, y[tr]) - 2.0) < 0.1
