@@ -16,8 +16,12 @@ image) and the model learns to classify both.  Adversarially robust models have 
 aligned gradients (Santurkar et al. 2019).
 
 All that makes the model under-confident on clean digits, so at the end a logit scale is fitted
-on the clean training images (temperature scaling) and folded into the last layer: it changes no
-prediction and no gradient direction, and lowers the held-out cross-entropy (printed).
+on the clean training images (temperature scaling, Guo et al. 2017) and folded into the last
+layer: it changes no prediction and no gradient direction, and lowers the held-out cross-entropy
+(printed; the script stops if it does not).  The training images can serve here because the
+model is far from fitting them — its clean-training NLL (0.166) is close to its held-out NLL
+(0.196).  (Holding a tenth of the training split back for the fit instead gave accuracy 97.5 %
+and less readable class visualizations.)
 
 Measured when the defaults were chosen (gallery of ``gd.py``, default settings): eps 1.5 without
 cutout gives confident but partly unreadable digits (1, 4, 7); cutout 12 with eps 2.5 or 3 gives
@@ -171,8 +175,15 @@ def main(argv=None):
     with torch.no_grad():  # fold the scale into the last layer: logits * s
         model.classifier.fc2.weight.mul_(scale)
         model.classifier.fc2.bias.mul_(scale)
+    nll_after = nll(model, xte, yte)
     print(f"LOGIT_SCALE: {scale:.4f} (fitted on the clean training images); held-out NLL "
-          f"{nll_before:.4f} -> {nll(model, xte, yte):.4f}")
+          f"{nll_before:.4f} -> {nll_after:.4f}")
+    if nll_after > nll_before:
+        # Fitting on training images is fair only while the model does not fit them (augmented,
+        # adversarial training: its clean-training NLL is close to its held-out NLL); a model that
+        # fits them gets a scale that is too large, which the held-out NLL gives away.
+        raise SystemExit("the fitted logit scale makes the held-out cross-entropy worse: this model "
+                         "fits its training images, so they cannot calibrate it; use --no-calibrate")
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     state["_width"] = torch.tensor(args.width)
     out = Path(args.out)
