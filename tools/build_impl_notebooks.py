@@ -630,17 +630,18 @@ What the grid shows:
   a faint pattern — the network's confidence is easy to obtain.
 * The column that matters most at these settings is the **step rule**. With `plain` steps
   ($\eta\,g$ with $\eta = 0.05$) the gradient of a logit with respect to the pixels is tiny, and the
-  image barely leaves its faint start: the network and even the recognizers still name the class
-  (the faint strokes are in the right places), but a person sees a ghost. Normalizing the step makes $\eta$ mean
+  image barely leaves its faint start: the network still names the class, the recognizers do not
+  (the list printed above), and a person sees a ghost. Normalizing the step makes $\eta$ mean
   "pixels per step".
 * Switching off any one of the other tricks leaves a readable digit, but changes the strokes: no
   clamp gives thinner strokes on a darker background (values outside [0, 1] are allowed during the
-  run and cut for display), no weight decay a brighter image overall; without the image blur the
-  result barely changes at 32 px, and for these two targets neither does the **noise start** (the
-  average-digit start matters for others: from noise the 9 loses its tail). The tricks overlap —
-  several of them fight the same high-frequency noise — which is why removing any single one costs
-  little, while removing all of them (last column) can lose the digit (the list printed above
-  says which).
+  run and cut for display), no weight decay a brighter image overall; without the image blur, or
+  from a **noise start** instead of the average digit, the result barely changes here.
+* Even with **all** tricks off the strokes are in the right places — faint and speckled, but a 3 and
+  an 8. That is the model's doing more than the tricks': it was trained adversarially and with
+  cutout (`tools/train_digits.py`), which makes its input gradients look like digits (Santurkar et
+  al., 2019). The tricks overlap — several of them fight the same
+  high-frequency noise — which is why removing any single one costs little.
 """))
     c.append(md(r"""
 ## Dreaming on a picture
@@ -649,8 +650,8 @@ Start from a real handwritten 3 from `load_digits` instead of noise, and ascend 
 within 48 steps the picture turns into the network's idea of an 8 (little of the 3 survives at
 this step size — lower `lr` or `iterations` in the studio to keep more of it). Then the same start
 with a **middle-layer** objective (`LayerDream("act2")`: the mean squared activation of the second
-conv block, the DeepDream objective): the 3's strokes are replaced by the curved diagonal bands that layer
-responds to most strongly.
+conv block, the DeepDream objective): the 3's strokes are replaced by the horizontal bands that
+layer responds to most strongly.
 """))
     c.append(code("""
 pictures = studio.shipped_pictures()
@@ -679,8 +680,8 @@ assert r3 == 3 and p8_after > 0.9 > p8_before"""))
 ## Middle layers: what single channels respond to
 
 `LayerChannel(layer, c)` maximizes the mean activation of one channel. In the first block (`act1`,
-16 channels of 3×3 filters on a 16×16 map) the pictures are fine oriented gratings and brightness
-corners — what a 3×3 filter can see; in the last block (`act3`, a 4×4 map seeing the whole image)
+16 channels of 3×3 filters on a 16×16 map) the pictures are fine oriented gratings and plain
+bright or dark patches — what a 3×3 filter can see; in the last block (`act3`, a 4×4 map seeing the whole image)
 they are larger strokes: horizontal bars and diagonals, the parts digits are made of. The studio's
 layer and channel pickers do the same.
 """))
