@@ -752,9 +752,9 @@ def visualize(model, objective, *, info=None, settings=None, init=None, callback
     ``settings.init_mean``, ``"mean_image"`` the model's average training image (``mean_image``;
     Simonyan et al. 2013 start class visualizations there), each plus seeded gray noise of std
     ``settings.init_std`` (the same noise in every channel).  An image tensor (N, C, H, W) in
-    [0, 1] starts from that picture ("dream on a picture"; it is copied, never modified).  ``callback(step, image, value)`` is
-    called every ``settings.callback_every`` steps; raising ``StopRequested`` in it ends the run
-    and returns the current image.  Returns a ``Result``.
+    [0, 1] starts from that picture ("dream on a picture"; it is copied, never modified).
+    ``callback(step, image, value)`` is called every ``settings.callback_every`` steps; raising
+    ``StopRequested`` in it ends the run and returns the current image.  Returns a ``Result``.
     """
     info = info if info is not None else getattr(model, "gd_info", None)
     if settings is None:

@@ -150,20 +150,13 @@ def time_config(cfg, repeats, target_s):
     return med["ours"], med["autograd"], cpu_ratio, min_ratio, inner, err
 
 
-def _rss_kib():
+def _status_kib(field):
+    """A memory figure of this process from /proc/self/status, in KiB ("VmRSS": now, "VmHWM": peak)."""
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def _hwm_kib():
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmHWM")
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def memory_child(cfg, variant):
@@ -177,11 +170,11 @@ def memory_child(cfg, variant):
         method = "VmHWM"
     except OSError:
         method = "ru_maxrss"
-    before = _rss_kib()
+    before = _status_kib("VmRSS")
     for _ in range(3):
         step()
     if method == "VmHWM":
-        peak = _hwm_kib()
+        peak = _status_kib("VmHWM")
     else:
         import resource
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -90,24 +90,25 @@ def fit_logit_scale(model, x, y):
     that minimizes the cross-entropy of ``softmax(s * logits)``.  Augmented and adversarial
     training leave the model under-confident on clean digits (s > 1 sharpens); the scale changes
     no prediction and no input-gradient direction, only how sure the probabilities say it is."""
-    model.eval()
-    with torch.no_grad():
-        logits = model(gd._normalize(x))
-        scales = torch.logspace(-1, 1, 401)  # 0.1 .. 10
-        nll = torch.stack([F.cross_entropy(logits * sc, y) for sc in scales])
+    logits = clean_logits(model, x)
+    scales = torch.logspace(-1, 1, 401)  # 0.1 .. 10
+    nll = torch.stack([F.cross_entropy(logits * sc, y) for sc in scales])
     return scales[nll.argmin()].item()
 
 
-def nll(model, x, y):
+def clean_logits(model, x):
+    """The model's logits for images ``x`` in [0, 1] (eval mode, no gradients)."""
     model.eval()
     with torch.no_grad():
-        return F.cross_entropy(model(gd._normalize(x)), y).item()
+        return model(gd._normalize(x))
+
+
+def nll(model, x, y):
+    return F.cross_entropy(clean_logits(model, x), y).item()
 
 
 def evaluate(model, x, y):
-    model.eval()
-    with torch.no_grad():
-        return (model(gd._normalize(x)).argmax(1) == y).float().mean().item()
+    return (clean_logits(model, x).argmax(1) == y).float().mean().item()
 
 
 def main(argv=None):
