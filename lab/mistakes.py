@@ -1,0 +1,165 @@
+"""One catalogue of known mistakes, written once and used twice.
+
+* the TA checker (``lab.selfcheck``, ``python mlp.py --check``) names the likely defect of a
+  failing submission by testing known wrong variants against the submission's numbers;
+* the notebooks' exercises (``lab.exercises``) name the misconception behind a learner's wrong
+  answer, and notebook 05 shows the mistakes seen in written answers.
+
+A mistake is recognised numerically, never by reading code or comparing strings: the caller
+builds the value the answer *would* have if it made that mistake (a "variant") and asks
+:func:`first_match` which variant the answer equals. Generic variants that only need the true
+value and the sizes (a transpose, a flipped sign, a constant factor) come from
+:func:`generic_variants`; variants that need the context (a wrong activation derivative, an
+identity of the wrong size) are built by the caller from the same keys.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+__all__ = ["Mistake", "CATALOGUE", "get", "matches", "first_match", "generic_variants"]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One known mistake. ``key`` is stable (used in reports, tests and JSON); ``name`` is the
+    short phrase a verdict prints; ``hint`` is one line on how to put it right; ``seen`` says
+    where it was observed ('written answers', 'student code', 'classic')."""
+
+    key: str
+    name: str
+    hint: str
+    seen: tuple = field(default=("classic",))
+
+    def verdict(self, what: str = "") -> str:
+        """One line: 'what: <name> — <hint>'."""
+        lead = f"{what}: " if what else ""
+        return f"{lead}{self.name} — {self.hint}"
+
+
+def _catalogue(*mistakes):
+    out = {}
+    for m in mistakes:
+        if m.key in out:
+            raise ValueError(f"duplicate mistake key {m.key!r}")
+        out[m.key] = m
+    return out
+
+
+CATALOGUE = _catalogue(
+    # --- layout, sign and constant factors: they apply to any vector or matrix answer -----------
+    Mistake("transpose", "transposed (denominator layout, or a missing ᵀ)",
+            "in numerator layout ∂(scalar)/∂(column) is a row and ∂ℓ/∂W has W's transposed shape; "
+            "PyTorch's .grad has W's own shape", ("written answers", "student code", "classic")),
+    Mistake("sign_flipped", "sign flipped",
+            "a gradient points uphill: J decreases along −∇J; check the order of (ŷ − y)",
+            ("written answers", "student code", "classic")),
+    Mistake("factor_N", "N × the reference: the batch sum instead of the batch mean",
+            "the loss is a mean over the N samples, so its gradient carries 1/N", ("student code",)),
+    Mistake("factor_K", "K × the reference: the 1/K of the mean over outputs is missing",
+            "a mean over K outputs puts 1/K in the gradient", ("written answers", "student code")),
+    Mistake("factor_NK", "N·K × the reference: the summed gradient instead of the mean's",
+            "nn.MSELoss/nn.BCELoss average over all N·K entries; their gradient carries 1/(N·K)",
+            ("student code",)),
+    Mistake("factor_2", "2 × the reference", "look for a doubled term or a 2 that belongs elsewhere",
+            ("student code",)),
+    Mistake("factor_half", "½ × the reference: the 2 of d(u²)/du is missing",
+            "d(u²)/du = 2u", ("written answers", "student code")),
+    Mistake("factor_1_over_N", "1/N × the reference: divided by N twice",
+            "divide by the batch size once, in the loss or in backward, not in both", ("student code",)),
+    Mistake("factor_1_over_K", "1/K × the reference: a mean used where the sum is meant",
+            "‖ŷ − y‖² is a sum over the K outputs; nn.MSELoss() is its mean (1/K of it)",
+            ("written answers", "classic")),
+    Mistake("factor_1_over_NK", "1/(N·K) × the reference: averaged twice",
+            "divide by N·K once: either in the loss's gradient or in backward", ("student code",)),
+    # --- activations --------------------------------------------------------------------------
+    Mistake("relu5_slope_one", "5·ReLU′ taken as 1/0 instead of 5/0",
+            "d(5·max(0, z))/dz is 5 where z > 0", ("written answers",)),
+    Mistake("sigmoid_for_tanh", "σ used where f = tanh",
+            "question 1.3 sets f = tanh: tanh′(z) = 1 − tanh²(z)", ("written answers",)),
+    Mistake("activation_derivative_missing", "the activation's derivative is missing",
+            "backward must multiply the incoming gradient by f′(z) element-wise", ("student code", "classic")),
+    Mistake("activation_derivative_of_output", "the derivative is evaluated at the output instead of the input",
+            "f′ is taken at the pre-activation z (or written in terms of f(z) correctly, e.g. σ(1 − σ))",
+            ("student code", "classic")),
+    Mistake("activation_not_applied", "the activation is not applied in forward",
+            "forward must return f(z), not z", ("student code",)),
+    Mistake("activation_name_unhandled", "an activation name is not handled",
+            "the course uses 'relu', 'sigmoid' and 'identity' for both f and g", ("student code",)),
+    # --- losses -------------------------------------------------------------------------------
+    Mistake("bce_sign_flipped", "the BCE derivative with its sign flipped",
+            "∂ℓ/∂ŷᵢ = (ŷᵢ − yᵢ) / (K ŷᵢ(1 − ŷᵢ)): positive when ŷᵢ > yᵢ", ("written answers",)),
+    # --- shapes and matrices ------------------------------------------------------------------
+    Mistake("wrong_identity_size", "an identity matrix of the wrong size (I_K where I_h is meant)",
+            "∂z₁/∂b⁽¹⁾ is I_h: z₁ has h entries", ("written answers",)),
+    Mistake("sizes_dont_multiply", "a product whose sizes don't multiply",
+            "write the shape under each factor: inner sizes must agree", ("written answers", "classic")),
+    Mistake("wrong_shape", "wrong shape", "compare the expected and the given shape",
+            ("student code", "classic")),
+    Mistake("inputs_modified_in_place", "inputs modified in place",
+            "backward must not overwrite its arguments or the cache (use out-of-place ops or .clone())",
+            ("student code",)),
+)
+
+
+def get(key: str) -> Mistake:
+    """The mistake with this key; a KeyError lists the known keys."""
+    try:
+        return CATALOGUE[key]
+    except KeyError:
+        raise KeyError(f"unknown mistake {key!r}; known: {', '.join(sorted(CATALOGUE))}") from None
+
+
+def matches(got, candidate, *, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
+    """True when ``got`` equals ``candidate`` numerically: same shape, all finite, allclose
+    (in float64). Anything that cannot be compared is simply not a match."""
+    try:
+        a = torch.as_tensor(got).detach().to(torch.float64)
+        b = torch.as_tensor(candidate).detach().to(torch.float64)
+    except Exception:
+        return False
+    if a.shape != b.shape or not (torch.isfinite(a).all() and torch.isfinite(b).all()):
+        return False
+    return bool(torch.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def first_match(got, variants, *, truth=None, **tol):
+    """The first :class:`Mistake` whose variant ``got`` matches, or None.
+
+    ``variants`` maps a catalogue key to the value the answer would have with that mistake (a
+    tensor, or a zero-argument callable returning one; a callable that raises is skipped). When
+    ``truth`` is given, a variant equal to the truth (the mistake makes no difference on these
+    numbers) is skipped, so a right answer is never given a mistake's name.
+    """
+    for key, variant in variants.items():
+        if callable(variant):
+            try:
+                variant = variant()
+            except Exception:
+                continue
+        if truth is not None and matches(variant, truth, **tol):
+            continue
+        if matches(got, variant, **tol):
+            return get(key)
+    return None
+
+
+def generic_variants(truth, *, N: int | None = None, K: int | None = None) -> dict:
+    """Variants that need only the true value and the sizes: transpose, sign and the constant
+    factors (N, K, N·K, 2, ½ and the reciprocals of N, K, N·K). Factors equal to 1 are left out."""
+    t = torch.as_tensor(truth).detach()
+    out = {}
+    if t.dim() == 2:
+        out["transpose"] = t.T
+    out["sign_flipped"] = -t
+    factors = {"factor_2": 2.0, "factor_half": 0.5}
+    if N and N > 1:
+        factors.update(factor_N=float(N), factor_1_over_N=1.0 / N)
+    if K and K > 1:
+        factors.update(factor_K=float(K), factor_1_over_K=1.0 / K)
+    if N and K and N > 1 and K > 1:
+        factors.update(factor_NK=float(N * K), factor_1_over_NK=1.0 / (N * K))
+    for key, c in factors.items():
+        out[key] = t * c
+    return out
