@@ -90,6 +90,8 @@ CATALOGUE = _catalogue(
     # --- losses -------------------------------------------------------------------------------
     Mistake("bce_sign_flipped", "the BCE derivative with its sign flipped",
             "∂ℓ/∂ŷᵢ = (ŷᵢ − yᵢ) / (K ŷᵢ(1 − ŷᵢ)): positive when ŷᵢ > yᵢ", ("written answers",)),
+    Mistake("loss_half_convention", "½ × the reference: the ½·(ŷ − y)² convention",
+            "nn.MSELoss() has no ½: J = mean((ŷ − y)²) over all N·K entries", ("student code",)),
     # --- shapes and matrices ------------------------------------------------------------------
     Mistake("wrong_identity_size", "an identity matrix of the wrong size (I_K where I_h is meant)",
             "∂z₁/∂b⁽¹⁾ is I_h: z₁ has h entries", ("written answers",)),
