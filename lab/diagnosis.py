@@ -18,7 +18,7 @@ import torch
 
 from lab import mistakes
 
-__all__ = ["forward", "backward", "loss_and_grad", "diagnose_row", "GRADS"]
+__all__ = ["forward", "backward", "loss_and_grad", "diagnose_row", "factor_aliases", "GRADS"]
 
 GRADS = ("dJdW1", "dJdb1", "dJdW2", "dJdb2")
 SCALE = 5.0      # 'scaled_relu' = 5·ReLU (question 1.2)
@@ -133,14 +133,14 @@ def _text(q, key, detail=""):
 def _shape_diag(q, got, truth, N, K):
     """A wrong shape: a transpose, the right values in another shape, or just the two shapes."""
     if got.dim() == 2 and tuple(got.T.shape) == tuple(truth.shape) and mistakes.matches(got.T, truth):
-        return "transpose", _text(q, "transpose", f"expected shape {tuple(truth.shape)}, got {tuple(got.shape)}")
+        return "transpose", _text(q, "transpose", f"expected shape {tuple(truth.shape)}, got {tuple(got.shape)}"), ""
     same_values = got.numel() == truth.numel() and mistakes.matches(got.reshape(truth.shape), truth)
     extra = "; the values are right, only the shape is not" if same_values else ""
-    return "wrong_shape", f"{q}: wrong shape: expected {tuple(truth.shape)}, got {tuple(got.shape)}{extra}"
+    return "wrong_shape", f"{q}: wrong shape: expected {tuple(truth.shape)}, got {tuple(got.shape)}{extra}", ""
 
 
 def diagnose_row(case, P, x, y, ours, ref):
-    """{quantity: (key, one-line text)} for the failing quantities of one row.
+    """{quantity: (key, one-line text, detail)} for the failing quantities of one row.
 
     ``case``: dict(f, g, loss); ``P``: the parameters used; ``ours``: the submission's values
     (tensors or None); ``ref``: autograd's values. Keys are catalogue keys, or 'follows' when a
@@ -173,7 +173,7 @@ def diagnose_row(case, P, x, y, ours, ref):
                                   lambda role=role: forward(P, f, g, x, use={role: "sigmoid"})["y_hat"]))
             hit = _match(got["y_hat"], cands + _generic(t, N, K), t)
             if hit:
-                out["y_hat"] = (hit[0], _text("y_hat", *hit))
+                out["y_hat"] = (hit[0], _text("y_hat", *hit), hit[1])
 
     # J and dJdy_hat: judged at the submission's own ŷ when that is the right shape --------------
     own_yhat = got.get("y_hat") if got.get("y_hat") is not None and tuple(got["y_hat"].shape) == (N, K) else None
@@ -193,7 +193,7 @@ def diagnose_row(case, P, x, y, ours, ref):
             out[q] = _shape_diag(q, g_q, t, N, K)
             continue
         if not yhat_ok and own is not None and mistakes.matches(g_q, own[idx].reshape(g_q.shape)):
-            out[q] = ("follows", f"{q}: right for your y_hat; only y_hat is wrong")
+            out[q] = ("follows", f"{q}: right for your y_hat; only y_hat is wrong", "")
             continue
         cands = []
         if q == "J" and loss == "mse":
@@ -202,7 +202,7 @@ def diagnose_row(case, P, x, y, ours, ref):
             cands.append(("bce_sign_flipped", "", -t))
         hit = _match(g_q, cands + _generic(t, N, K), t)
         if hit:
-            out[q] = (hit[0], _text(q, *hit))
+            out[q] = (hit[0], _text(q, *hit), hit[1])
 
     # the four gradients ------------------------------------------------------------------------
     failing_grads = [q for q in GRADS if failing(q) and got.get(q) is not None]
@@ -213,7 +213,7 @@ def diagnose_row(case, P, x, y, ours, ref):
     conditional = backward(P, f, g, cache, dJ_base)
     if failing_grads and not yhat_ok:
         for q in failing_grads:
-            out[q] = ("follows", f"{q}: y_hat is already wrong (fix forward first)")
+            out[q] = ("follows", f"{q}: y_hat is already wrong (fix forward first)", "")
         failing_grads = []
     variants = []      # (key, detail, grads dict)
     for role, name in (("g", g), ("f", f)):
@@ -237,7 +237,7 @@ def diagnose_row(case, P, x, y, ours, ref):
             out[q] = _shape_diag(q, g_q, truth, N, K)
             continue
         if failing("dJdy_hat") and mistakes.matches(g_q, t):
-            out[q] = ("follows", f"{q}: right for your dJdy_hat (backward is right); only dJdy_hat is wrong")
+            out[q] = ("follows", f"{q}: right for your dJdy_hat (backward is right); only dJdy_hat is wrong", "")
             continue
         cands = []
         for i, (key, detail, fn) in enumerate(variants):
@@ -248,7 +248,7 @@ def diagnose_row(case, P, x, y, ours, ref):
             cands.append((key, detail, value))
         hit = _match(g_q, cands + _generic(t, N, K), t)
         if hit:
-            out[q] = (hit[0], _text(q, *hit))
+            out[q] = (hit[0], _text(q, *hit), hit[1])
 
     # the issue's own example: a factor in dJdy_hat that backward undoes ------------------------
     d = out.get("dJdy_hat")
@@ -259,5 +259,15 @@ def diagnose_row(case, P, x, y, ours, ref):
                "factor_K": "you sum over the outputs"}.get(d[0], m.name.split(": ", 1)[-1])
         later = "divides" if not d[0].startswith("factor_1_over") and d[0] != "factor_half" else "multiplies"
         out["dJdy_hat"] = (d[0], f"dJdy_hat is {lead}: {why}; your parameter gradients are still right "
-                                 f"because backward {later} later")
+                                 f"because backward {later} later", "")
     return out
+
+
+def factor_aliases(key, N, K):
+    """Keys that name the same factor on these sizes (with N = 1, K× is also N·K×; with K = 1, N× is)."""
+    pairs = {}
+    if N == 1:
+        pairs.update(factor_K="factor_NK", factor_1_over_K="factor_1_over_NK")
+    if K == 1:
+        pairs.update(factor_N="factor_NK", factor_1_over_N="factor_1_over_NK")
+    return [pairs[key]] if key in pairs else []

@@ -63,7 +63,10 @@ def one_line(exc):
     if isinstance(exc, KeyboardInterrupt):
         return "KeyboardInterrupt raised"
     msg = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {msg[0] if msg else ''}".rstrip(": ")
+    first = msg[0] if msg else ""
+    if len(first) > 160:
+        first = first[:157] + "..."
+    return f"{type(exc).__name__}: {first}".rstrip(": ")
 
 
 def available_cores():

@@ -267,8 +267,8 @@ def run_case(module, f, g, loss, shape, *, seed=0, saturate=False, kind="core", 
     except BaseException as exc:   # anything, even SystemExit: this is the isolated child
         row["error"] = f"{stage}: {one_line(exc)}"
         row["stage"] = stage
-        if stage in ("MLP(...)", "forward(x)") and (isinstance(exc, KeyError) or f"'{f}'" in str(exc)
-                                                    or f"'{g}'" in str(exc) or f in str(exc) and f not in ("relu",)):
+        names_it = isinstance(exc, KeyError) or any(n in str(exc) for n in {f, g})
+        if stage in ("MLP(...)", "forward(x)") and isinstance(exc, Exception) and names_it:
             call = f"MLP(f_function={f!r}, g_function={g!r})" if stage == "MLP(...)" else "forward(x)"
             row["diagnoses"].append(dict(q=stage, key="activation_name_unhandled", text=(
                 f"{call}: {mistakes.get('activation_name_unhandled').name} — {one_line(exc)}; "
@@ -296,12 +296,14 @@ def run_case(module, f, g, loss, shape, *, seed=0, saturate=False, kind="core", 
         try:
             found = diagnosis.diagnose_row(dict(f=f, g=g, loss=loss, failing=failing), P, x, y, ours, ref)
         except Exception as exc:   # a diagnosis is a bonus: never let it hide the verdict
-            found = {"?": ("", f"(no diagnosis: {one_line(exc)})")}
+            found = {}
+            row["diagnoses"].append(dict(q="?", key="", text=f"(no diagnosis: {one_line(exc)})"))
         for q in QUANTITIES:
             if q in found:
-                key, text = found[q]
+                key, text, detail = found[q]
                 row["cells"][q]["diagnosis"] = key
-                row["diagnoses"].append(dict(q=q, key=key, text=text))
+                row["diagnoses"].append(dict(q=q, key=key, text=text, detail=detail,
+                                             also=diagnosis.factor_aliases(key, shape[1], shape[4])))
     return row
 
 
@@ -357,7 +359,8 @@ def check_submission(job, src, send):
     try:
         module = load_module(src)
     except BaseException as exc:
-        return dict(status="load_error", load_error=one_line(exc))
+        what = one_line(exc)
+        return dict(status="load_error", load_error=what + (" while importing" if isinstance(exc, SystemExit) else ""))
     send({"stage": "battery"})
     core, extras, saturated = run_battery(module, send)
     warnings = [w for w in [saturation_warning(saturated)] if w]
@@ -402,6 +405,31 @@ def _memory_hint(text, mem_mib):
     return text
 
 
+def aggregate_diagnoses(rows):
+    """One entry per (quantity, mistake) over the rows, most frequent first. A factor that is
+    ambiguous on a row's sizes (N = 1 or K = 1) joins the submission's other name for it, and the
+    text shows the most common detail (e.g. which activation)."""
+    base = Counter((d["q"], d["key"]) for r in rows for d in r["diagnoses"])
+    counts, details, texts = Counter(), {}, {}
+    for r in rows:
+        for d in r["diagnoses"]:
+            key = (d["q"], d["key"])
+            for alias in d.get("also", []):
+                if base[(d["q"], alias)]:
+                    key = (d["q"], alias)
+                    break
+            counts[key] += 1
+            details.setdefault(key, Counter())[d.get("detail", "")] += 1
+            if key == (d["q"], d["key"]):
+                texts.setdefault(key, d["text"])
+    out = []
+    for (q, k), n in counts.most_common():
+        detail = details[(q, k)].most_common(1)[0][0]
+        text = diagnosis._text(q, k, detail) if detail else texts[(q, k)]
+        out.append(dict(q=q, key=k, rows=n, text=text))
+    return out
+
+
 def judge(label, outcome, problem=None, mem_mib=2048):
     """Everything the reports need about one submission: a JSON-ready dict with ``verdict``
     ('PASS' / 'FAIL' / 'ERROR'), ``exit`` (0 / 1 / 2), ``reason``, ``summary`` and the rows."""
@@ -419,7 +447,7 @@ def judge(label, outcome, problem=None, mem_mib=2048):
         notes.append(f"wrote {len(outcome.files_written)} file(s) in its working directory (a temp dir, "
                      f"discarded): {', '.join(outcome.files_written[:5])}")
     if outcome.decoy_deleted:
-        notes.append("deleted files in its working directory (a temp dir; the TA's folder is not its cwd)")
+        notes.append("deleted files in its working directory (a temp dir: the TA's folder is never its cwd)")
     rep["notes"] = notes
     if res is None:
         rep["reason"] = _memory_hint(outcome.reason, mem_mib)
@@ -436,14 +464,7 @@ def judge(label, outcome, problem=None, mem_mib=2048):
     rep["warnings"] = res["warnings"]
     n_ok = sum(row_passed(r) for r in core)
     rep.update(core_passed=n_ok, core_total=len(core))
-    counts = Counter()
-    texts = {}
-    for r in core:
-        for d in r["diagnoses"]:
-            key = (d["q"], d["key"])
-            counts[key] += 1
-            texts.setdefault(key, d["text"])
-    rep["diagnoses"] = [dict(q=q, key=k, rows=n, text=texts[(q, k)]) for (q, k), n in counts.most_common()]
+    rep["diagnoses"] = aggregate_diagnoses(core)
     if n_ok == len(core):
         rep.update(verdict="PASS", exit=0)
     else:
@@ -470,6 +491,7 @@ def summary_line(rep, width=0):
         tail.append("no known mistake matches")
     if rep["warnings"]:
         tail.append(f"{len(rep['warnings'])} warning(s)")
+    tail += [f"note: {n}" for n in rep.get("notes", []) if not n.startswith("printed")]
     return head + (" — " + "; ".join(tail) if tail else "") + secs
 
 
@@ -516,8 +538,8 @@ cells: ok = passed; FAIL 2.0e-02 = ‖ours − autograd‖ (the number tested, l
   variant that your numbers equal)."""
 
 
-def print_single(rep, outcome, show_output=False, out=sys.stdout):
-    p = lambda *a: print(*a, file=out)   # noqa: E731
+def print_single(rep, outcome, show_output=False, out=None):
+    p = lambda *a: print(*a, file=out or sys.stdout)   # noqa: E731
     p(f"Check of {rep['path']}")
     p(f"rule: {RULE} (the course's test scripts print (autograd − ours).norm() < 1e-3)")
     if rep["rows"]:
@@ -641,7 +663,7 @@ def main(argv=None):
         paths, check_submission, filename="mlp.py", timeout=args.timeout, mem_mib=args.memory_mib,
         jobs=args.jobs or None, show_output=args.show_output, desc="mlp.py --check",
         judge_fn=lambda label, o, problem: judge(label, o, problem, args.memory_mib))
-    single = len(reports) == 1 and Path(paths[0]).is_file() and len(paths) == 1
+    single = len(paths) == 1 and not Path(paths[0]).is_dir()
     if single:
         print_single(reports[0], outcomes[0], args.show_output)
     else:

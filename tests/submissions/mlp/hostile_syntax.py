@@ -1,0 +1,6 @@
+# Hostile: does not even parse.
+import torch
+
+class MLP:
+    def forward(self, x)
+        return x
