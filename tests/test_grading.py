@@ -123,7 +123,7 @@ def test_batch_output_totals_exit_code_and_reports(class_run):
     # 41 rows (36 core, 4 extras, the saturated one) per checked submission, one for the empty folder
     assert len(rows) == (len(GOOD) + len(BUGS)) * 41 + 1
     summed = [r for r in rows if "bug_dJdy_hat_summed" in r["path"] and r["kind"] == "core"]
-    assert len(summed) == 12 and all(r["dJdy_hat"].startswith("FAIL") for r in summed)
+    assert len(summed) == 36 and all(r["dJdy_hat"].startswith("FAIL") for r in summed)
     # per row the factor is named as it shows on that row's sizes (N = 1: K×, K = 1: N×)
     expect = {"10x2-20-5": "N·K ×", "1x4-6-3": "K ×", "8x3-5-1": "N ×"}
     assert all(r["diagnoses"].startswith(f"dJdy_hat is {expect[r['shape']]}") for r in summed)
