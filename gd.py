@@ -10,11 +10,13 @@ the class logit ``loss(model(normalize_and_jitter(img)))``.  Everything else is 
 * Objectives — ``ClassLogit``, ``LayerChannel``, ``LayerUnit``, ``LayerDream``; ``visualize``
   runs any of them from gray noise, from the model's average training image (``mean_image``),
   or from a given picture ("dream on a picture").
-* Models — ``load_model("digits" | "vgg13_bn" | "auto")``.  ``digits`` is a small CNN trained
+* Models — ``load_model("digits" | "digits_standard" | "vgg13_bn" | "auto")``.  ``digits`` is a small CNN trained
   on scikit-learn's bundled 8x8 handwritten digits (``tools/train_digits.py``); its weights
   ship in ``models/digits_cnn.pt`` and are checked against a recorded SHA-256.  It takes the
-  same input as the course's VGG: (N, 3, 32, 32) images in [0, 1] normalized with the ImageNet
-  mean/std.  torchvision is imported only for ``vgg13_bn``; ``vgg_available()`` says (offline)
+  same input as the course's VGG: (N, 3, S, S) images in [0, 1] normalized with the ImageNet
+  mean/std, S = 32 (its own size) or any square size above, e.g. the course's 224 (area-resized
+  to 32 inside the model).  Wrapped models (nn.Sequential, DataParallel, a module calling it) are
+  recognized by what they contain.  torchvision is imported only for ``vgg13_bn``; ``vgg_available()`` says (offline)
   whether it can be loaded.
 * Scoring — ``class_probability`` (as the course scores it, and on the normalized input),
   ``recognize_digits`` (independent scikit-learn classifiers reading the 8x8 downsample),
@@ -57,14 +59,17 @@ __all__ = [
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-MODEL_NAMES = ("auto", "digits", "vgg13_bn")
+MODEL_NAMES = ("auto", "digits", "digits_standard", "vgg13_bn")
 COURSE_LABELS = (0, 12, 954)  # tench, house finch, banana — the course's main()
 
 HERE = Path(__file__).resolve().parent
 DIGITS_WEIGHTS = HERE / "models" / "digits_cnn.pt"
+DIGITS_STANDARD_WEIGHTS = HERE / "models" / "digits_standard_cnn.pt"
 # SHA-256 of models/digits_cnn.pt as written by `python tools/train_digits.py` (checked on every load;
 # the tensors are bit-identical on rerun, the bytes too when written to the same file name).
 DIGITS_SHA256 = "5497a7703d6661b9c50d19e5c09f2f4017d6f71390a0e30410e8c777cd9defb6"
+# ... and of models/digits_standard_cnn.pt (`python tools/train_digits.py --preset standard`).
+DIGITS_STANDARD_SHA256 = "8c01efe1c925b3d90036fd94655b4882c6c93b7d3546290101335d334522613a"
 VGG13_BN_URL = "https://download.pytorch.org/models/vgg13_bn-abd245e5.pth"
 
 
@@ -79,7 +84,12 @@ def _normalize(img, mean=IMAGENET_MEAN, std=IMAGENET_STD):
 
 def normalize_and_jitter(img, step=32):
     """Roll ``img`` by random (dx, dy) in [-step, step-1) along the last two axes, then normalize
-    with the ImageNet mean/std (what the network expects).  ``step=0`` rolls nothing."""
+    with the ImageNet mean/std (what the network expects).  ``step=0`` rolls nothing.
+
+    The course's default ``step=32`` suits its 224-px images (a shift of up to 1/7 of the width).
+    On a 32-px image it is far too much: a roll of up to 32 px wraps the picture all the way
+    round, so every step sees a different arrangement.  Scale it with the image: about
+    ``size // 7`` (4 px at 32 px; ``default_settings`` uses 2 px at 32 and 14 px at 224)."""
     if step and step > 0:
         dx, dy = (int(v) for v in torch.randint(-step, max(step - 1, -step + 1), (2,)))
         img = img.roll(dx, -1).roll(dy, -2)
@@ -227,23 +237,46 @@ def all_tricks_off(settings: Settings) -> Settings:
     return settings.replace(**changes)
 
 
-def default_settings(model_name: str = "digits") -> Settings:
-    """Tuned defaults per model (``"digits"`` or ``"vgg13_bn"``)."""
-    if model_name == "digits":
+DEFAULTS_FOR = ("digits", "digits_standard", "vgg13_bn")
+
+
+def default_settings(model_name: str = "digits", size: Optional[int] = None) -> Settings:
+    """Tuned defaults per model (``"digits"``, ``"digits_standard"`` or ``"vgg13_bn"``) for images ``size`` px wide
+    (default: the model's own size, 32 for digits and 224 for vgg13_bn).
+
+    Every length in pixels (jitter, blur and gradient-blur sigmas) is tuned at the model's own
+    size and scaled with the image: a jitter of 2 px at 32 px is 14 px at 224 px.  The course's
+    ``normalize_and_jitter(img, step=32)`` is in this sense right for 224-px images (a roll of up
+    to 1/7 of the width) and far too much for 32-px ones (it rolls the whole picture around).
+    """
+    if model_name not in DEFAULTS_FOR:
+        raise ValueError(f"no default settings for model {model_name!r}; known: {', '.join(DEFAULTS_FOR)}")
+    if size is not None and not (isinstance(size, int) and size >= 1):
+        raise ValueError(f"size must be a positive integer number of pixels; got {size!r}")
+    if model_name.startswith("digits"):
+        # The same for both digits models (so that an ablation compares models, not settings).
         # Measured on the shipped model (all ten digits): p >= 0.9999, 10/10 read by the
         # recognizers, robustness 1.00.  Start from the average digit (Simonyan et al. 2013 start
         # from the data mean); 160 steps (96 give the same p and 10/10 with rougher 6 and 7).
-        return Settings(iterations=160, lr=0.05, step_rule="normalized", jitter=2, blur_every=4,
-                        blur_sigma=0.6, clamp=True, weight_decay=0.01, decay_to=0.0,
-                        grad_blur_sigma=1.0, octaves=2, octave_scale=2.0, start="mean_image",
-                        init_mean=0.1, init_std=0.02, seed=0)
-    if model_name == "vgg13_bn":
-        # The course's jitter of 32 px is for 224-px images; lr as in the homework's hint range.
-        return Settings(iterations=256, lr=0.01, step_rule="normalized", jitter=16, blur_every=4,
-                        blur_sigma=0.5, clamp=True, weight_decay=0.001, decay_to=0.5,
-                        grad_blur_sigma=1.0, octaves=3, octave_scale=1.5, init_mean=0.5,
-                        init_std=8 / 255, seed=0)
-    raise ValueError(f"no default settings for model {model_name!r}; known: 'digits', 'vgg13_bn'")
+        s = Settings(iterations=160, lr=0.05, step_rule="normalized", jitter=2, blur_every=4,
+                     blur_sigma=0.6, clamp=True, weight_decay=0.01, decay_to=0.0,
+                     grad_blur_sigma=1.0, octaves=2, octave_scale=2.0, start="mean_image",
+                     init_mean=0.1, init_std=0.02, seed=0)
+        return _scaled(s, (size or DIGITS_SIZE) / DIGITS_SIZE)
+    # The course's jitter of 32 px is for 224-px images; lr as in the homework's hint range.
+    s = Settings(iterations=256, lr=0.01, step_rule="normalized", jitter=16, blur_every=4,
+                 blur_sigma=0.5, clamp=True, weight_decay=0.001, decay_to=0.5,
+                 grad_blur_sigma=1.0, octaves=3, octave_scale=1.5, init_mean=0.5,
+                 init_std=8 / 255, seed=0)
+    return _scaled(s, (size or 224) / 224)
+
+
+def _scaled(s: Settings, factor: float) -> Settings:
+    """``s`` with its pixel lengths (jitter, blur sigma, gradient-blur sigma) times ``factor``."""
+    if factor == 1:
+        return s
+    return s.replace(jitter=int(round(s.jitter * factor)), blur_sigma=s.blur_sigma * factor,
+                     grad_blur_sigma=s.grad_blur_sigma * factor)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -507,21 +540,45 @@ def _check_input(img, model=None, info=None):
         raise ValueError(f"input must be 4-D (N, C, H, W), e.g. (1, 3, 224, 224); got shape {tuple(img.shape)}")
     if not img.is_floating_point():
         raise TypeError(f"input must be a floating-point tensor in [0, 1]; got {img.dtype}")
+    if info is None and model is not None:
+        info = find_info(model)
     expected = info.input_size[0] if info is not None else None
     if expected is None and model is not None:
         expected = _first_conv_channels(model)
     if expected is not None and img.shape[1] != expected:
         raise ValueError(f"input has {img.shape[1]} channels but the model expects {expected} "
                          f"(shape (N, {expected}, H, W)); got {tuple(img.shape)}")
-    if info is not None and tuple(img.shape[2:]) != tuple(info.input_size[1:]) and info.name == "digits":
-        raise ValueError(f"the digits model needs {info.input_size[1]}x{info.input_size[2]} images; got {tuple(img.shape)}")
+    is_digits = (info is not None and info.name.startswith("digits")) or (
+        model is not None and find_digits_model(model) is not None)
+    if is_digits:
+        check_digits_shape(img)
     if not torch.isfinite(img).all():
         raise ValueError("input contains NaN or inf")
 
 
+def find_digits_model(model):
+    """The DigitsCNN inside ``model`` (the model itself, or wrapped: nn.Sequential, DataParallel, a
+    module that calls it), else None.  Models are identified by what they contain, never by the
+    type of the top module."""
+    for m in model.modules():
+        if isinstance(m, DigitsCNN):
+            return m
+    return None
+
+
+def find_info(model):
+    """The ``ModelInfo`` that ``load_model`` attached (``gd_info``) to ``model`` or any module inside
+    it, else None."""
+    for m in model.modules():
+        info = getattr(m, "gd_info", None)
+        if isinstance(info, ModelInfo):
+            return info
+    return None
+
+
 def _first_conv_channels(model):
-    if isinstance(model, DigitsCNN):
-        return 3
+    if find_digits_model(model) is not None:
+        return 3  # the digits CNN takes 3 channels and makes them gray itself (its conv1 has 1)
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             return m.in_channels
@@ -714,10 +771,13 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
     return Result(out.detach().clone(), values, s, stopped, time.perf_counter() - t0)
 
 
-def _guess_model_name(model, img):
-    if isinstance(model, DigitsCNN):
-        return "digits"
-    return "vgg13_bn"
+def _guess_model_name(model, img=None):
+    """Which default settings suit ``model``: the name ``load_model`` recorded (``gd_info`` on any
+    module inside), else "digits" if a DigitsCNN is inside, else "vgg13_bn"."""
+    info = find_info(model)
+    if info is not None and info.name in DEFAULTS_FOR:
+        return info.name
+    return "digits" if find_digits_model(model) is not None else "vgg13_bn"
 
 
 def gradient_descent(input, model, loss, iterations=256, *, settings=None, callback=None, progress=None):
@@ -732,9 +792,10 @@ def gradient_descent(input, model, loss, iterations=256, *, settings=None, callb
     """
     if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
         raise ValueError(f"iterations must be an integer >= 0; got {iterations!r}")
-    _check_input(input, model, getattr(model, "gd_info", None))
-    s = settings if settings is not None else default_settings(_guess_model_name(model, input))
-    s = s.replace(iterations=iterations)
+    _check_input(input, model)
+    if settings is None:  # tuned for this model at this image size (pixel lengths scale with it)
+        settings = default_settings(_guess_model_name(model), size=input.shape[-1])
+    s = settings.replace(iterations=iterations)
     if progress is None:
         progress = iterations >= 100 and sys.stderr.isatty()
     device = _model_device(model)
@@ -756,10 +817,10 @@ def visualize(model, objective, *, info=None, settings=None, init=None, callback
     ``callback(step, image, value)`` is called every ``settings.callback_every`` steps; raising
     ``StopRequested`` in it ends the run and returns the current image.  Returns a ``Result``.
     """
-    info = info if info is not None else getattr(model, "gd_info", None)
+    info = info if info is not None else find_info(model)
     if settings is None:
-        settings = default_settings(info.name if info is not None and info.name in ("digits", "vgg13_bn")
-                                    else _guess_model_name(model, None))
+        name = info.name if info is not None and info.name in DEFAULTS_FOR else _guess_model_name(model)
+        settings = default_settings(name, size=init.shape[-1] if torch.is_tensor(init) else None)
     settings.validate()
     if isinstance(objective, int):
         objective = ClassLogit(objective)
@@ -786,8 +847,10 @@ def visualize(model, objective, *, info=None, settings=None, init=None, callback
 class DigitsCNN(nn.Module):
     """Small CNN for scikit-learn's 8x8 digits, upsampled to 32x32.
 
-    Input: (N, 3, 32, 32), an image in [0, 1] normalized with the ImageNet mean/std — exactly what
-    the course's ``normalize_and_jitter`` produces.  Inside, the normalization is undone, the image
+    Input: (N, 3, S, S) with S >= 32 — 32 (its own size) or the course's 224 — an image in [0, 1]
+    normalized with the ImageNet mean/std, exactly what the course's ``normalize_and_jitter``
+    produces.  Larger images are first area-averaged down to 32x32 (``resize_to_32``:
+    differentiable, so gradients reach every pixel of the big image).  Then the normalization is undone, the image
     turned to gray (channel mean) and standardized per image (zero mean, unit variance), so the
     model reads bright ink on a dark background whatever the brightness/contrast.  The head keeps
     the spatial layout (flatten + fully connected, no global average pooling) and the
@@ -818,13 +881,30 @@ class DigitsCNN(nn.Module):
         return (x * self.std + self.mean).mean(dim=1, keepdim=True)
 
     def forward(self, x):
-        if x.dim() != 4 or x.shape[1] != 3:
-            raise ValueError(f"DigitsCNN needs (N, 3, 32, 32) normalized images; got {tuple(x.shape)}")
-        g = self.to_gray(x)
+        check_digits_shape(x)
+        g = self.to_gray(resize_to_32(x))
         mu = g.mean(dim=(2, 3), keepdim=True)
         var = g.var(dim=(2, 3), keepdim=True, unbiased=False)
         g = (g - mu) / torch.sqrt(var + 1e-4)
         return self.classifier(self.features(g))
+
+
+DIGITS_SIZE = 32  # the digits model's own input size; larger square images are resized to it
+
+
+def check_digits_shape(x):
+    """Raise a clear error unless ``x`` is (N, 3, S, S) with S >= 32 (the digits model's input)."""
+    if x.dim() != 4 or x.shape[1] != 3 or x.shape[2] != x.shape[3] or x.shape[2] < DIGITS_SIZE:
+        raise ValueError(f"the digits model needs square (N, 3, S, S) images with S >= {DIGITS_SIZE}, "
+                         f"e.g. 32x32 or the course's 224x224; got {tuple(x.shape)}")
+
+
+def resize_to_32(x):
+    """Area-average (N, C, S, S) down to 32x32 (identity at 32): each output pixel is the mean of
+    the input pixels it covers, so nothing aliases, and the gradient spreads evenly back over them."""
+    if x.shape[-1] == DIGITS_SIZE:
+        return x
+    return F.adaptive_avg_pool2d(x, DIGITS_SIZE)
 
 
 def digits_data():
@@ -901,17 +981,26 @@ def _sha256(path):
     return h.hexdigest()
 
 
-def _load_digits(device="cpu", weights_path=None, expected_sha256=None):
-    path = Path(weights_path) if weights_path is not None else DIGITS_WEIGHTS
-    expected = expected_sha256 if expected_sha256 is not None else DIGITS_SHA256
+# name -> (weights file, its SHA-256, the command that makes it)
+DIGITS_MODELS = {
+    "digits": (DIGITS_WEIGHTS, DIGITS_SHA256, "python tools/train_digits.py"),
+    "digits_standard": (DIGITS_STANDARD_WEIGHTS, DIGITS_STANDARD_SHA256,
+                        "python tools/train_digits.py --preset standard"),
+}
+
+
+def _load_digits(device="cpu", weights_path=None, expected_sha256=None, name="digits"):
+    default_path, default_sha, rebuild = DIGITS_MODELS[name]
+    path = Path(weights_path) if weights_path is not None else default_path
+    expected = expected_sha256 if expected_sha256 is not None else default_sha
     if not path.is_file():
-        raise WeightsUnavailable(f"digits weights not found at {path}; they ship with the project "
-                                 f"(models/digits_cnn.pt) — or rebuild them: python tools/train_digits.py")
+        raise WeightsUnavailable(f"{name} weights not found at {path}; they ship with the project "
+                                 f"(models/{default_path.name}) — or rebuild them: {rebuild}")
     digest = _sha256(path)
     if digest != expected:
-        raise WeightsUnavailable(f"digits weights {path} have SHA-256 {digest}, expected {expected}: "
+        raise WeightsUnavailable(f"{name} weights {path} have SHA-256 {digest}, expected {expected}: "
                                  f"the file is corrupted or from another training run; restore it "
-                                 f"from git or retrain with python tools/train_digits.py")
+                                 f"from git or retrain with {rebuild}")
     state = torch.load(path, map_location="cpu", weights_only=True)
     width = int(state.pop("_width").item()) if "_width" in state else 16
     model = DigitsCNN(width=width)
@@ -920,7 +1009,7 @@ def _load_digits(device="cpu", weights_path=None, expected_sha256=None):
     feats = model.features
     layers = {n: m for n, m in feats.named_children() if n.startswith("act")}
     channels = {n: getattr(feats, "conv" + n[3:]).out_channels for n in layers}
-    info = ModelInfo("digits", (3, 32, 32), IMAGENET_MEAN, IMAGENET_STD,
+    info = ModelInfo(name, (3, 32, 32), IMAGENET_MEAN, IMAGENET_STD,
                      [str(i) for i in range(10)], layers, channels, mean_image=_digits_mean_image())
     return model, info
 
@@ -1008,7 +1097,9 @@ def _check_device(device):
 def load_model(name="auto", device="cpu", *, quiet=False):
     """Return ``(model, info)``: the model in eval mode with frozen parameters, and its ModelInfo.
 
-    ``"digits"``: the embedded digits CNN.  ``"vgg13_bn"``: torchvision's ImageNet VGG-13-BN
+    ``"digits"``: the embedded digits CNN, adversarially trained (its gradients draw digits).
+    ``"digits_standard"``: the same network trained the standard way (its gradients are
+    high-frequency noise, as the course's VGG's are: the tricks matter).  ``"vgg13_bn"``: torchvision's ImageNet VGG-13-BN
     (torchvision imported here, lazily; weights from torch.hub's cache or downloaded).
     ``"auto"``: vgg13_bn if torchvision imports and its weights are cached or downloadable within
     10 s, else digits with a one-line notice on stderr.
@@ -1016,8 +1107,8 @@ def load_model(name="auto", device="cpu", *, quiet=False):
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(MODEL_NAMES)}")
     dev = _check_device(device)
-    if name == "digits":
-        model, info = _load_digits(dev)
+    if name in DIGITS_MODELS:
+        model, info = _load_digits(dev, name=name)
     elif name == "vgg13_bn":
         model, info = _load_vgg(dev)
     else:
@@ -1047,7 +1138,7 @@ def class_probability(model, image, label, info=None):
     """``(p_course, p_normalized)``: softmax probability of ``label`` for ``model(image)`` on the
     raw [0, 1] image — as the course's main() scores it — and on the normalized image (what the
     network expects).  Computed in eval mode without gradients; the model is left unchanged."""
-    info = info if info is not None else getattr(model, "gd_info", None)
+    info = info if info is not None else find_info(model)
     mean = info.mean if info is not None else IMAGENET_MEAN
     std = info.std if info is not None else IMAGENET_STD
     x = _as_batch(image).detach().to(_model_device(model), torch.float32)
@@ -1123,6 +1214,40 @@ def recognize_digits(images, *, votes=False):
     return (result, answers) if votes else result
 
 
+def _gray(images):
+    """(N, C, H, W) or (C, H, W) or a list of them -> (N, H, W) float: the channel mean."""
+    if isinstance(images, (list, tuple)):
+        images = torch.cat([_as_batch(t) for t in images])
+    return _as_batch(images).detach().float().cpu().mean(dim=1)
+
+
+def high_frequency_share(images, cutoff=8.0):
+    """Per image: the share of the (mean-removed, gray) image's spectral energy above ``cutoff``
+    cycles per image width — 8 by default, twice the finest detail of an 8x8 digit, so a real
+    digit upsampled to any size has almost none (~0.002) and pixel-level noise has a lot.
+    Independent of the image's size and contrast.  Returns a (N,) tensor in [0, 1]."""
+    g = _gray(images)
+    g = g - g.mean(dim=(-2, -1), keepdim=True)
+    power = torch.fft.fft2(g).abs() ** 2
+    h, w = g.shape[-2:]
+    fy = torch.fft.fftfreq(h, d=1.0 / h).view(-1, 1)  # cycles per image height
+    fx = torch.fft.fftfreq(w, d=1.0 / w).view(1, -1)
+    high = (fy ** 2 + fx ** 2).sqrt() > cutoff
+    return (power * high).sum(dim=(-2, -1)) / power.sum(dim=(-2, -1)).clamp_min(1e-20)
+
+
+def total_variation(images):
+    """Per image: mean absolute difference between neighbouring pixels of the gray image after
+    standardizing it (zero mean, unit std — what the digits model itself sees), times the image
+    width: how often the picture flips between ink and background along a line, whatever its
+    contrast or size.  A real digit: about 4; noise: much more.  Returns a (N,) tensor."""
+    g = _gray(images)
+    g = (g - g.mean(dim=(-2, -1), keepdim=True)) / g.std(dim=(-2, -1), keepdim=True).clamp_min(1e-6)
+    dy = (g[:, 1:, :] - g[:, :-1, :]).abs().mean(dim=(-2, -1))
+    dx = (g[:, :, 1:] - g[:, :, :-1]).abs().mean(dim=(-2, -1))
+    return (dy + dx) / 2 * g.shape[-1]
+
+
 def random_affine(x, g, shift=1.5, degrees=12.0, scale=(0.9, 1.1)):
     """Each image of the batch ``x`` (N, C, H, W) shifted (±shift px), rotated (±degrees) and
     rescaled at random (draws from the generator ``g``; bilinear, black outside)."""
@@ -1148,7 +1273,7 @@ def random_transforms(image, n=32, seed=0, shift=1.5, degrees=12.0, scale=(0.9, 
 def robustness(model, image, label, info=None, n=32, seed=0):
     """Mean probability of ``label`` (normalized input) over ``n`` random shifts (±1.5 px),
     rotations (±12°) and rescalings (0.9–1.1) — transforms the optimization never used."""
-    info = info if info is not None else getattr(model, "gd_info", None)
+    info = info if info is not None else find_info(model)
     mean = info.mean if info is not None else IMAGENET_MEAN
     std = info.std if info is not None else IMAGENET_STD
     xs = random_transforms(image.to(_model_device(model)), n=n, seed=seed)
@@ -1261,7 +1386,7 @@ def main(argv=None):
         save_img(res.image, path)
         print(f"LAYER_{tag}: objective {res.values[-1] if res.values else float('nan'):.4f} -> {path}")
         return 0
-    labels = args.labels if args.labels is not None else (list(range(10)) if info.name == "digits" else list(COURSE_LABELS))
+    labels = args.labels if args.labels is not None else (list(range(10)) if info.name.startswith("digits") else list(COURSE_LABELS))
     n_classes = len(info.class_names)
     bad = [l for l in labels if not 0 <= l < n_classes]
     if bad:
@@ -1277,13 +1402,13 @@ def main(argv=None):
         images.append(res.image)
         probs.append(p_norm)
     elapsed = time.perf_counter() - t0
-    if info.name == "digits":
+    if info.name.startswith("digits"):
         read = recognize_digits(images)
         ok = sum(int(r == l) for r, l in zip(read, labels))
         print(f"RECOGNIZED: {ok}/{len(labels)} (independent 8x8 classifiers read {read})")
     print(f"TIME: {elapsed:.2f} s for {len(labels)} labels ({info.name}, {s.iterations} iterations each)")
     if args.gallery:
-        names = [f"{l}" if info.name == "digits" else f"{l} {info.class_names[l]}" for l in labels]
+        names = [f"{l}" if info.name.startswith("digits") else f"{l} {info.class_names[l]}" for l in labels]
         save_gallery(images, names, args.gallery, probs=probs,
                      title=f"gd.py {info.name}: class visualizations (p on normalized input)")
     return 0
