@@ -4,7 +4,7 @@ The calling process imports torch (and whatever else the check needs) once; then
 submission it ``os.fork()``s a child, which inherits those imports for free (a warm start, a few
 tens of milliseconds instead of seconds), and runs up to ``jobs`` children at once. Each child:
 
-* gets a fresh temporary working directory (``HOME`` and ``TMPDIR`` point there too), a minimal
+* gets a fresh temporary working directory (``HOME`` too; ``TMPDIR`` is a second one), a minimal
   environment, stdin from /dev/null, and its stdout/stderr written to files that the parent
   summarises afterwards;
 * runs under a memory limit (``RLIMIT_AS``: the address space it inherited plus ``mem_mib``),
@@ -123,6 +123,7 @@ class Outcome:
     stderr_path: str = ""
     files_written: list = field(default_factory=list)   # names left in the temp working directory
     decoy_deleted: bool = False
+    partial: list = field(default_factory=list)   # {"partial": ...} messages, in order (work done so far)
     stdout_text: str = ""             # the whole captured stream (up to 200 kB), with full_output=True
     stderr_text: str = ""
 
@@ -159,10 +160,10 @@ def _vm_size():
     return 0
 
 
-def _minimal_env(home):
+def _minimal_env(home, tmp):
     keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(HOME=home, TMPDIR=home, TMP=home, TEMP=home, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+    env.update(HOME=home, TMPDIR=tmp, TMP=tmp, TEMP=tmp, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="", PYTHONDONTWRITEBYTECODE="1",
                MPLBACKEND="Agg")
     return env
@@ -187,8 +188,8 @@ def _child(job, target, write_fd, dirs, mem_mib, cpu_s, output_limit):
         sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), line_buffering=True, errors="replace")
         os.chdir(dirs["cwd"])
         os.environ.clear()
-        os.environ.update(_minimal_env(dirs["cwd"]))
-        tempfile.tempdir = dirs["cwd"]
+        os.environ.update(_minimal_env(dirs["cwd"], dirs["tmp"]))
+        tempfile.tempdir = dirs["tmp"]
         sys.dont_write_bytecode = True
         sys.argv = [dirs["src"]]
         if mem_mib:
@@ -277,7 +278,8 @@ def run_isolated(jobs, target, *, timeout=60.0, mem_mib=2048, parallel=None, out
     ``jobs``: list of dicts with at least ``path`` (the submission file) and optionally
     ``extra_path`` (folders to append to sys.path). The file is copied to a private folder;
     ``src_path`` is that copy. ``send(dict)`` reports progress (``{"stage": text}``) or anything
-    else; the returned dict is the result. Returns a list of :class:`Outcome`, in the jobs' order.
+    else (``{"partial": data}`` is kept in ``Outcome.partial``, so work done before a timeout is not
+    lost); the returned dict is the result. Returns a list of :class:`Outcome`, in the jobs' order.
     ``progress``: called with each finished Outcome (e.g. to advance a progress bar).
     """
     parallel = parallel or available_cores()
@@ -330,7 +332,7 @@ def run_isolated(jobs, target, *, timeout=60.0, mem_mib=2048, parallel=None, out
 
 def _start(index, job, target, root, timeout, mem_mib, output_limit):
     base = root / f"{index:04d}"
-    dirs = {k: str(base / k) for k in ("cwd", "out", "src")}
+    dirs = {k: str(base / k) for k in ("cwd", "out", "src", "tmp")}
     for d in dirs.values():
         os.makedirs(d)
     src_file = Path(dirs["src"]) / Path(job["path"]).name
@@ -379,6 +381,8 @@ def _drain(entry, final=False):
             out.stage = msg["stage"]
         if "result" in msg:
             out.result = msg["result"]
+        if "partial" in msg:
+            out.partial.append(msg["partial"])
         if "crash" in msg:
             out.reason = f"the checker failed inside the child: {msg['crash']}"
             out.result = None
