@@ -31,6 +31,7 @@ import math
 import re
 import sys
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -69,6 +70,9 @@ def _cuda_hint(text):
 def _load_error(exc):
     if isinstance(exc, isolate.MissingModule):
         return f"needs {exc.module}, which is not installed here: pip install {isolate.pip_name(exc.module)}"
+    if isinstance(exc, Exception) and "torchvision" in "".join(traceback.format_exception(exc)):
+        return (f"needs torchvision, which is installed but does not import here ({isolate.one_line(exc)}): "
+                f"install the torchvision build that matches this torch (pip install torchvision)")
     what = isolate.one_line(exc) + (" while importing" if isinstance(exc, SystemExit) else "")
     return _cuda_hint(what)
 
