@@ -25,10 +25,11 @@ test-fast:   ## unit tests only (no notebooks, no browser)
 test-browser: ## the real-browser test of the studio alone (needs /usr/bin/chromium), prints latencies
 	$(PYTHON) -m pytest tests/test_browser.py -s
 
-bench:       ## benchmarks: mlp.py vs autograd, gd.py speed, notebook execution times
+bench:       ## benchmarks: mlp.py vs autograd, gd.py speed, notebook execution times, the TA checkers on a class
 	$(PYTHON) benchmarks/bench_mlp.py
 	$(PYTHON) benchmarks/bench_gd.py
 	$(PYTHON) benchmarks/bench_notebooks.py
+	$(PYTHON) benchmarks/bench_grade.py
 
 notebooks:   ## rebuild the notebooks from their builders and store fresh outputs (fresh kernels)
 	$(PYTHON) tools/build_theory_notebooks.py
@@ -45,7 +46,7 @@ gallery:     ## the digit gallery made by gd.py's CLI
 train-digits: ## retrain the embedded digits classifier (seeded, < 2 min)
 	$(PYTHON) tools/train_digits.py
 
-selfcheck:   ## course-style check of mlp.py (or: python mlp.py --check path/to/other/mlp.py)
+selfcheck:   ## course-style check of mlp.py (TAs: python mlp.py --check FOLDER_OR_FILES; python gd.py --check ...)
 	$(PYTHON) mlp.py --check
 
 clean:       ## remove caches and test artifacts

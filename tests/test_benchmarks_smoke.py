@@ -32,3 +32,23 @@ def test_bench_mlp_quick_runs_and_prints_the_table():
     assert rows[1].group(16) == rows[1].group(17) == "-"
     assert any(line.startswith("targets") for line in lines)
     assert any(line.startswith("memory:") for line in lines)
+
+
+GRADE_LINE = re.compile(r"^(mlp|gd): (\d+) submissions \((\d+) correct, (\d+) not\) — ([\d.]+) s wall for the whole "
+                        r"command = ([\d.]+) s per submission amortised \(checker's own wall ([\d.]+) s\); "
+                        r"goal <= ([\d.]+) s: (met|MISSED)$")
+
+
+def test_bench_grade_quick_runs_and_every_verdict_is_the_expected_one():
+    proc = subprocess.run([sys.executable, "benchmarks/bench_grade.py", "--quick"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    rows = {m.group(1): m for m in map(GRADE_LINE.match, lines) if m}
+    assert set(rows) == {"mlp", "gd"}, proc.stdout
+    assert rows["mlp"].group(2) == "6" and rows["gd"].group(2) == "1"
+    for m in rows.values():
+        n, wall, per = int(m.group(2)), float(m.group(5)), float(m.group(6))
+        assert abs(per - wall / n) < 0.01 + 0.01 * per          # the amortised figure is what the columns say
+    assert "mlp: verdicts as expected for 6/6" in lines
+    assert "gd: verdicts as expected for 1/1" in lines

@@ -1,0 +1,133 @@
+"""Benchmark: the TA checkers on a generated class, timed end to end as a TA runs them.
+
+    python benchmarks/bench_grade.py                 # 40 mlp.py submissions, 3 gd.py submissions x 10 labels
+    python benchmarks/bench_grade.py --n 60 --gd-n 4 --out /tmp/class   # keep the class and the reports
+    python benchmarks/bench_grade.py --quick         # smoke run: 6 mlp submissions, 1 gd submission x 2 labels
+
+The class is generated from the student-style submissions in tests/submissions/ (correct styles
+and one-mistake files, cycled; every third student gets a subfolder with its mlp.py, the others a
+file), so correct and buggy submissions are mixed. Each checker runs as a fresh process
+(``python mlp.py --check CLASS --json --csv``, ``python -m lab.gdcheck CLASS --json``), with
+isolation on (one forked child per submission, as many at once as there are cores). Reported:
+the wall-clock time of the whole command divided by the number of submissions (start-up and
+torch import included: the amortised cost), the checker's own wall time from its totals line,
+and whether every verdict is the expected one (correct -> PASS, buggy -> FAIL). Goals (issue 9):
+<= 0.5 s per mlp.py submission amortised on 2 cores, <= 10 s per gd.py submission for ten labels.
+Timings on a shared machine are noisy; the verdict check is not.
+"""
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MLP_SUBS = ROOT / "tests" / "submissions" / "mlp"
+GD_SUBS = ROOT / "tests" / "submissions" / "gd"
+GD_CLASS = ("gd_good.py", "gd_eval_left_on.py", "gd_descends.py", "gd_optimizes_weights.py")
+GOALS = dict(mlp=0.5, gd=10.0)
+
+
+def make_mlp_class(folder, n):
+    """n submissions cycling through the correct and the one-mistake files; returns {path: expected}."""
+    good = sorted(MLP_SUBS.glob("good_*.py"))
+    bugs = sorted(MLP_SUBS.glob("bug_*.py"))
+    pool = [(p, "PASS") for p in good] + [(p, "FAIL") for p in bugs]
+    expected = {}
+    for i in range(n):
+        src, verdict = pool[(i * 7) % len(pool)]            # a stride that mixes good and buggy ones
+        name = f"student_{i:03d}"
+        if i % 3 == 0:
+            (folder / name).mkdir()
+            dst = folder / name / "mlp.py"
+        else:
+            dst = folder / f"{name}.py"
+        shutil.copy(src, dst)
+        expected[str(dst)] = verdict
+    return expected
+
+
+def make_gd_class(folder, n):
+    expected = {}
+    for i in range(n):
+        src = GD_SUBS / GD_CLASS[i % len(GD_CLASS)]
+        dst = folder / f"student_{i:03d}_gd.py"
+        shutil.copy(src, dst)
+        expected[str(dst)] = "PASS" if src.name in ("gd_good.py", "gd_eval_left_on.py") else "FAIL"
+    return expected
+
+
+def run(cmd, cwd):
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=1800)
+    return proc, time.perf_counter() - t0
+
+
+def checker_wall(stdout):
+    m = re.search(r"; ([\d.]+) s wall", stdout)
+    return float(m.group(1)) if m else float("nan")
+
+
+def compare(expected, json_path):
+    reports = json.loads(Path(json_path).read_text())["submissions"]
+    got = {r["path"]: r["verdict"] for r in reports}
+    wrong = {p: (v, got.get(p)) for p, v in expected.items() if got.get(p) != v}
+    return got, wrong
+
+
+def bench(kind, n, out, labels=None, jobs=None):
+    folder = out / f"{kind}_class"
+    folder.mkdir(parents=True)
+    if kind == "mlp":
+        expected = make_mlp_class(folder, n)
+        cmd = [sys.executable, str(ROOT / "mlp.py"), "--check", str(folder), "--json", str(out / "mlp_report.json"),
+               "--csv", str(out / "mlp_report.csv")]
+    else:
+        expected = make_gd_class(folder, n)
+        cmd = [sys.executable, "-m", "lab.gdcheck", str(folder), "--json", str(out / "gd_report.json")]
+        if labels:
+            cmd += ["--labels", labels]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
+    proc, wall = run(cmd, ROOT)
+    got, wrong = compare(expected, out / f"{kind}_report.json")
+    per = wall / n
+    n_pass = sum(v == "PASS" for v in expected.values())
+    print(f"{kind}: {n} submissions ({n_pass} correct, {n - n_pass} not) — {wall:.1f} s wall for the whole command "
+          f"= {per:.2f} s per submission amortised (checker's own wall {checker_wall(proc.stdout):.1f} s); "
+          f"goal <= {GOALS[kind]:g} s: {'met' if per <= GOALS[kind] else 'MISSED'}")
+    print(f"{kind}: verdicts as expected for {n - len(wrong)}/{n}" + (f"; WRONG: {wrong}" if wrong else ""))
+    summary = [ln for ln in proc.stdout.splitlines() if ln.startswith("totals:")]
+    print(f"{kind}: checker says {summary[0] if summary else '(no totals line)'}")
+    return dict(kind=kind, n=n, wall_s=round(wall, 2), per_submission_s=round(per, 3), wrong=wrong,
+                goal_s=GOALS[kind], stdout=proc.stdout, exit=proc.returncode)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=40, help="mlp.py submissions (default 40)")
+    parser.add_argument("--gd-n", type=int, default=3, help="gd.py submissions (default 3, ten labels each)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 6 mlp, 1 gd submission on 2 labels")
+    parser.add_argument("--out", help="keep the generated class and the reports in this (new) folder")
+    parser.add_argument("--jobs", type=int, default=0, help="submissions at once (default: the cores)")
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.gd_n < 0:
+        parser.error("--n must be >= 1 and --gd-n >= 0")
+    n, gd_n, labels = (6, 1, "0,1") if args.quick else (args.n, args.gd_n, None)
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench-grade-"))
+    out.mkdir(parents=True, exist_ok=True)
+    results = [bench("mlp", n, out, jobs=args.jobs)]
+    if gd_n:
+        results.append(bench("gd", gd_n, out, labels=labels, jobs=args.jobs))
+    print(f"reports: {out}")
+    if not args.out:
+        shutil.rmtree(out, ignore_errors=True)
+    return 1 if any(r["wrong"] for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
