@@ -334,9 +334,8 @@ def main(argv=None):
               f"(cannot load); {wall:.1f} s wall, {wall / max(n, 1):.1f} s per submission, "
               f"{args.jobs or isolate.available_cores()} at once; labels {','.join(map(str, labels))}")
     if args.json:
-        Path(args.json).write_text(json.dumps(dict(labels=labels, size=args.size, timeout_s=args.timeout,
-                                                   wall_s=round(wall, 2), submissions=reports),
-                                              indent=1, default=str))
+        data = dict(labels=labels, size=args.size, timeout_s=args.timeout, wall_s=round(wall, 2), submissions=reports)
+        Path(args.json).write_text(json.dumps(selfcheck.plain_json(data), indent=1, default=str, allow_nan=False))
     if single:
         return reports[0]["exit"]
     return 0 if reports and all(r["verdict"] == "PASS" for r in reports) else 1

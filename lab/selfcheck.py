@@ -582,9 +582,20 @@ def print_single(rep, outcome, show_output=False, out=None):
         p(f"summary: {rep['verdict']} — {rep['reason']}")
 
 
+def plain_json(obj):
+    """The same data with NaN/inf as the strings 'nan'/'inf'/'-inf', so that any JSON parser reads it."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: plain_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain_json(v) for v in obj]
+    return obj
+
+
 def write_json(reports, path, extra=None):
     data = dict(rule=RULE, submissions=reports, **(extra or {}))
-    Path(path).write_text(json.dumps(data, indent=1, default=str, allow_nan=True))
+    Path(path).write_text(json.dumps(plain_json(data), indent=1, default=str, allow_nan=False))
 
 
 def write_csv(reports, path):
