@@ -64,7 +64,7 @@ def forward(P, f, g, x, *, skip=(), use=None):
     return dict(x=x, z1=z1, a1=a1, z3=z3, y_hat=y_hat)
 
 
-def _slope(name, c, z, a, mode):
+def _slope(name, z, a, mode):
     if mode == "right":
         return _deriv(name, z)
     if mode == "missing":
@@ -80,9 +80,9 @@ def _slope(name, c, z, a, mode):
 
 def backward(P, f, g, c, dJdy_hat, *, f_mode="right", g_mode="right"):
     """The four gradients (PyTorch layout) for the cache ``c`` and the incoming ``dJdy_hat``."""
-    dz3 = dJdy_hat * _slope(g, c, c["z3"], c["y_hat"], g_mode)
+    dz3 = dJdy_hat * _slope(g, c["z3"], c["y_hat"], g_mode)
     da1 = dz3 @ P["W2"]
-    dz1 = da1 * _slope(f, c, c["z1"], c["a1"], f_mode)
+    dz1 = da1 * _slope(f, c["z1"], c["a1"], f_mode)
     return dict(dJdW1=dz1.T @ c["x"], dJdb1=dz1.sum(0), dJdW2=dz3.T @ c["a1"], dJdb2=dz3.sum(0))
 
 

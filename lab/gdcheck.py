@@ -27,7 +27,6 @@ the course computes it) above the start image's for every label.
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 import time

@@ -50,7 +50,7 @@ import csv
 import itertools
 import json
 import math
-import os
+import re
 import sys
 import time
 from collections import Counter
@@ -401,6 +401,9 @@ def find_submissions(paths, filename="mlp.py"):
 
 def _memory_hint(text, mem_mib):
     if text and ("MemoryError" in text or "can't allocate memory" in text or "not enough memory" in text):
+        asked = re.search(r"allocate (\d+) bytes", text)
+        if asked:
+            text = f"out of memory: it asked for {int(asked.group(1)) / 2**30:.1f} GiB at once"
         return f"{text} — over the memory limit of {mem_mib} MiB"
     return text
 

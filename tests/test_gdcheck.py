@@ -3,7 +3,7 @@
 One checker run over all of them, on two labels (--labels exists to shorten runs; the default is
 the course's ten), with a short time limit, from a TA folder holding a sentinel file."""
 import json
-import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +23,7 @@ def gd_run(tmp_path_factory):
     (ta / "sentinel.txt").write_text("the TA's file\n")
     proc = subprocess.run([sys.executable, "-m", "lab.gdcheck", str(SUBS), "--labels", "0,3", "--timeout", str(TIMEOUT),
                            "--json", str(ta / "gd.json")], cwd=ta, capture_output=True, text=True, timeout=300,
-                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     data = json.loads((ta / "gd.json").read_text())
     return dict(proc=proc, ta=ta, reports={Path(r["path"]).name: r for r in data["submissions"]}, data=data)
 

@@ -163,7 +163,7 @@ HOSTILE = {
     "hostile_sys_exit.py": "cannot load: sys.exit(0) called while importing",
     "hostile_syntax.py": "cannot load: SyntaxError: expected ':'",
     "hostile_print_flood.py": "output flood: it printed or wrote more than 8.0 MiB",
-    "hostile_huge_alloc.py": "over the memory limit of 2048 MiB",
+    "hostile_huge_alloc.py": "cannot load: out of memory: it asked for 16.0 GiB at once — over the memory limit of 2048 MiB",
 }
 
 
