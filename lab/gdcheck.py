@@ -151,14 +151,7 @@ def judge_gd(label, outcome, problem=None, n_labels=10, mem_mib=2048):
         rep["reason"] = problem
         return rep
     rep["seconds"] = outcome.seconds
-    notes = []
-    if outcome.output_summary():
-        notes.append(outcome.output_summary())
-    if outcome.files_written:
-        notes.append(f"wrote {len(outcome.files_written)} file(s) in its working directory (a temp dir, discarded): "
-                     f"{', '.join(outcome.files_written[:5])}")
-    if outcome.decoy_deleted:
-        notes.append("deleted files in its working directory (a temp dir: the TA's folder is never its cwd)")
+    notes = outcome.notes()
     res = outcome.result
     if res is None:
         rep["labels"] = list(outcome.partial)

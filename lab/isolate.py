@@ -124,8 +124,23 @@ class Outcome:
     files_written: list = field(default_factory=list)   # names left in the temp working directory
     decoy_deleted: bool = False
     partial: list = field(default_factory=list)   # {"partial": ...} messages, in order (work done so far)
+    unenforced: list = field(default_factory=list)   # limits this platform refused (reported as a note)
     stdout_text: str = ""             # the whole captured stream (up to 200 kB), with full_output=True
     stderr_text: str = ""
+
+    def notes(self):
+        """One-line notes on what the child did besides its result (output, files, refused limits)."""
+        notes = []
+        if self.output_summary():
+            notes.append(self.output_summary())
+        if self.files_written:
+            notes.append(f"wrote {len(self.files_written)} file(s) in its working directory (a temp dir, "
+                         f"discarded): {', '.join(self.files_written[:5])}")
+        if self.decoy_deleted:
+            notes.append("deleted files in its working directory (a temp dir: the TA's folder is never its cwd)")
+        if self.unenforced:
+            notes.append(f"limits not enforced on this platform: {'; '.join(self.unenforced)}")
+        return notes
 
     def output_summary(self):
         """'' or one line: how much the submission printed, and its last line."""
@@ -192,12 +207,18 @@ def _child(job, target, write_fd, dirs, mem_mib, cpu_s, output_limit):
         tempfile.tempdir = dirs["tmp"]
         sys.dont_write_bytecode = True
         sys.argv = [dirs["src"]]
-        if mem_mib:
-            limit = _vm_size() + mem_mib * 2**20
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (output_limit, output_limit))
+        vm = _vm_size()
+        unenforced = [] if vm or not mem_mib else ["memory (no /proc/self/status to measure from)"]
+        limits = [(resource.RLIMIT_FSIZE, output_limit, output_limit)]
+        if mem_mib and vm:      # without /proc (macOS) the baseline is unknown: no memory limit there
+            limits.append((resource.RLIMIT_AS, vm + mem_mib * 2**20, vm + mem_mib * 2**20))
         if cpu_s:
-            resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_s), int(cpu_s) + 5))
+            limits.append((resource.RLIMIT_CPU, int(cpu_s), int(cpu_s) + 5))
+        for what, soft, hard in limits:
+            try:
+                resource.setrlimit(what, (soft, hard))
+            except (ValueError, OSError) as exc:   # a platform that refuses one limit keeps the others
+                unenforced.append(f"resource {what} ({one_line(exc)})")
         try:
             import torch
             torch.set_num_threads(1)
@@ -208,6 +229,9 @@ def _child(job, target, write_fd, dirs, mem_mib, cpu_s, output_limit):
         def send(msg):
             pipe.write(json.dumps(msg, default=str) + "\n")
             pipe.flush()
+
+        if unenforced:
+            send({"unenforced": unenforced})
 
         try:
             result = target(job, dirs["src"], send)
@@ -383,6 +407,8 @@ def _drain(entry, final=False):
             out.result = msg["result"]
         if "partial" in msg:
             out.partial.append(msg["partial"])
+        if "unenforced" in msg:
+            out.unenforced = list(msg["unenforced"])
         if "crash" in msg:
             out.reason = f"the checker failed inside the child: {msg['crash']}"
             out.result = None

@@ -443,14 +443,7 @@ def judge(label, outcome, problem=None, mem_mib=2048):
         return rep
     rep["seconds"] = outcome.seconds
     res = outcome.result
-    notes = []
-    if outcome.output_summary():
-        notes.append(outcome.output_summary())
-    if outcome.files_written:
-        notes.append(f"wrote {len(outcome.files_written)} file(s) in its working directory (a temp dir, "
-                     f"discarded): {', '.join(outcome.files_written[:5])}")
-    if outcome.decoy_deleted:
-        notes.append("deleted files in its working directory (a temp dir: the TA's folder is never its cwd)")
+    notes = outcome.notes()
     rep["notes"] = notes
     if res is None:
         rep["reason"] = _memory_hint(outcome.reason, mem_mib)
