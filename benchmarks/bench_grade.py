@@ -1,7 +1,7 @@
 """Benchmark: the TA checkers on a generated class, timed end to end as a TA runs them.
 
     python benchmarks/bench_grade.py                 # 40 mlp.py submissions, 3 gd.py submissions x 10 labels
-    python benchmarks/bench_grade.py --n 60 --gd-n 4 --out /tmp/class   # keep the class and the reports
+    python benchmarks/bench_grade.py --n 60 --gd-n 4 --out /tmp/class   # keep the class, the reports, the stdout
     python benchmarks/bench_grade.py --quick         # smoke run: 6 mlp submissions, 1 gd submission x 2 labels
 
 The class is generated from the student-style submissions in tests/submissions/ (correct styles
@@ -94,6 +94,7 @@ def bench(kind, n, out, labels=None, jobs=None):
     if jobs:
         cmd += ["--jobs", str(jobs)]
     proc, wall = run(cmd, ROOT)
+    (out / f"{kind}_stdout.txt").write_text(proc.stdout)
     got, wrong = compare(expected, out / f"{kind}_report.json")
     per = wall / n
     n_pass = sum(v == "PASS" for v in expected.values())
