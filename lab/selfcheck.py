@@ -67,9 +67,11 @@ __all__ = ["main", "load_module", "run_battery", "check_submission", "find_submi
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "mlp.py"
 TOL = 1e-3
-RULE = ("a quantity passes when its shape is right and ‖ours − autograd‖ < 1e-3 where ‖autograd‖ ≤ 1, "
+RULE = ("a quantity passes when ‖ours − autograd‖ < 1e-3 where ‖autograd‖ ≤ 1, "
         "or ‖ours − autograd‖ / ‖autograd‖ < 1e-3 where ‖autograd‖ > 1 (autograd in float32 as the course runs it, "
-        "or in float64 for a submission that computes in float64)")
+        "or in float64 for a submission that computes in float64); a shape that differs from autograd's only by "
+        "axes of size 1 is compared as the course's broadcasting norm compares it (with a warning), any other "
+        "shape fails")
 QUANTITIES = ("y_hat", "J", "dJdy_hat", "dJdW1", "dJdb1", "dJdW2", "dJdb2")
 CORE_ACTIVATIONS = ("relu", "sigmoid", "identity")
 # (label, batch, in1, hidden, out2)
@@ -174,9 +176,14 @@ def tested_error(ours, ref, scalar=False):
     ref = ref.detach()
     if scalar and ours.numel() == 1:
         ours, ref = ours.reshape(()), ref.reshape(())
+    shape_note = ""
     if tuple(ours.shape) != tuple(ref.shape):
-        return dict(ok=False, value=None, relative=False,
-                    note=f"shape: expected {tuple(ref.shape)}, got {tuple(ours.shape)}")
+        shape_note = f"shape: expected {tuple(ref.shape)}, got {tuple(ours.shape)}"
+        if not _course_broadcasts(ours.shape, ref.shape):
+            return dict(ok=False, value=None, relative=False, note=shape_note)
+        # the course's (autograd − ours).norm() broadcasts a shape that differs only by size-1
+        # axes, e.g. a bias gradient (1, h) against (h,): judge the values as the course does
+        ours = ours.reshape(ref.shape)
     if not (ours.is_floating_point() or ours.is_complex()):
         ours = ours.to(torch.float64)
     a, b = ours.to(torch.float64), ref.to(torch.float64)
@@ -184,7 +191,31 @@ def tested_error(ours, ref, scalar=False):
     diff = (a - b).norm().item()
     relative = ref_norm > 1
     value = diff / ref_norm if relative else diff
-    return dict(ok=bool(math.isfinite(value) and value < TOL), value=value, relative=relative, note="")
+    cell = dict(ok=bool(math.isfinite(value) and value < TOL), value=value, relative=relative, note=shape_note)
+    if shape_note:
+        cell["broadcast"] = True
+    return cell
+
+
+def _course_broadcasts(got, expected):
+    """True when ``expected - got`` broadcasts without making more entries than ``expected`` has:
+    the shapes differ only by axes of size 1 (a (1, h) row for an (h,) vector, but not an (h, 1)
+    column, which broadcasts to h × h)."""
+    try:
+        return math.prod(torch.broadcast_shapes(tuple(got), tuple(expected))) == math.prod(expected)
+    except RuntimeError:
+        return False
+
+
+def shape_warning(rows):
+    """None, or one line for quantities of another shape that the course's criterion accepts."""
+    seen = sorted({(q, c["note"]) for r in rows for q, c in r["cells"].items() if c.get("broadcast") and c["ok"]})
+    if not seen:
+        return None
+    what = "; ".join(f"{q} {note.removeprefix('shape: ')}" for q, note in seen)
+    return (f"shapes differ from PyTorch's .grad ({what}): the course's criterion (autograd − ours).norm() "
+            f"broadcasts them and the values are right, so they pass here; code that copies them into a "
+            f"parameter's .grad or compares shapes would reject them.")
 
 
 def _same(a, b):
@@ -363,7 +394,7 @@ def check_submission(job, src, send):
         return dict(status="load_error", load_error=what + (" while importing" if isinstance(exc, SystemExit) else ""))
     send({"stage": "battery"})
     core, extras, saturated = run_battery(module, send)
-    warnings = [w for w in [saturation_warning(saturated)] if w]
+    warnings = [w for w in [shape_warning(core), saturation_warning(saturated)] if w]
     return dict(status="checked", core=core, extras=extras, saturated=saturated, warnings=warnings)
 
 
@@ -529,7 +560,7 @@ columns: f, g = hidden and output activation; loss = mse (nn.MSELoss) or bce (nn
   dJdW1 dJdb1 dJdW2 dJdb2 = net.grads after backward(dJdy_hat).
 cells: ok = passed; FAIL 2.0e-02 = ‖ours − autograd‖ (the number tested, limit 1e-3, used where
   ‖autograd‖ ≤ 1); FAIL 2.0e-02r = ‖ours − autograd‖ / ‖autograd‖ (relative, limit 1e-3, used where
-  ‖autograd‖ > 1); FAIL shape = wrong shape; FAIL raised = the call raised (message under the row);
+  ‖autograd‖ > 1); FAIL shape = a shape the course's norm cannot compare; FAIL raised = the call raised (message under the row);
   - = not reached. '->' lines: what went wrong; '=>' lines: the likely mistake (a known wrong
   variant that your numbers equal)."""
 

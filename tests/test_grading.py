@@ -18,7 +18,7 @@ from lab import mistakes, selfcheck
 ROOT = Path(__file__).resolve().parent.parent
 SUBS = ROOT / "tests" / "submissions" / "mlp"
 
-GOOD = ["good_einsum.py", "good_batch_loops.py", "good_jacobians.py", "good_textbook_bce.py",
+GOOD = ["good_bias_row.py", "good_einsum.py", "good_batch_loops.py", "good_jacobians.py", "good_textbook_bce.py",
         "good_functional.py", "good_float64.py", "good_base_style.py"]
 # submission -> the catalogue key its diagnosis must name
 BUGS = {
@@ -89,6 +89,15 @@ def test_clamp_free_bce_is_a_warning_not_a_failure(class_run):
     sat = [r for r in rep["rows"] if r["kind"] == "saturated"]
     assert len(sat) == 1 and not selfcheck.row_passed(sat[0])        # it really differs there
     assert "WARNING" not in json.dumps(class_run["by_name"]["good_functional.py"]["warnings"])  # F.bce clamps
+
+
+def test_a_shape_the_course_broadcasts_is_a_warning_and_a_column_is_a_failure(class_run):
+    row = class_run["by_name"]["good_bias_row.py"]
+    assert row["verdict"] == "PASS"
+    assert any(w.startswith("shapes differ from PyTorch's .grad (dJdb1 expected (20,), got (1, 20)")
+               for w in row["warnings"]), row["warnings"]
+    col = class_run["by_name"]["bug_bias_keepdim.py"]
+    assert col["verdict"] == "FAIL"        # (h, 1) broadcasts to h × h: the course fails it too
 
 
 @pytest.mark.parametrize("name,key", sorted(BUGS.items()))

@@ -1,4 +1,5 @@
-# Bug: bias gradients keep the batch dimension: shape (1, out).
+# Bug: bias gradients as column vectors (out, 1), as in the column-vector math of part 1.
+# (autograd - ours) then broadcasts (out,) against (out, 1) to an (out, out) matrix.
 import torch
 
 
@@ -59,10 +60,10 @@ class MLP:
         c = self.cache
         dJdz3 = dJdy_hat * derivative(self.g_function, c["z3"])
         self.grads["dJdW2"] = dJdz3.T @ c["z2"]
-        self.grads["dJdb2"] = dJdz3.sum(dim=0, keepdim=True)
+        self.grads["dJdb2"] = dJdz3.T.sum(dim=1, keepdim=True)
         dJdz1 = (dJdz3 @ self.parameters["W2"]) * derivative(self.f_function, c["z1"])
         self.grads["dJdW1"] = dJdz1.T @ c["x"]
-        self.grads["dJdb1"] = dJdz1.sum(dim=0, keepdim=True)
+        self.grads["dJdb1"] = dJdz1.T.sum(dim=1, keepdim=True)
 
     def clear_grad_and_cache(self):
         for k in self.grads:
