@@ -377,10 +377,11 @@ def _judge_parts(parts, draws, question):
             return status, line, keys
     if unanswered:
         done = [p[0] for p in answered if p[0] not in unanswered]
-        return (UNANSWERED, f"not answered yet: {', '.join(unanswered)}"
-                + (f" (correct so far: {', '.join(done)})" if done else ""), ())
-    sizes = "; ".join(_sizes_note(s) for s, _, _ in draws)
-    return CORRECT, f"correct: {', '.join(p[0] for p in parts)} agree with autograd on {len(draws)} random draws, {sizes}", ()
+        if not done:
+            return UNANSWERED, "not answered yet", ()
+        return (UNANSWERED, f"not answered yet: {', '.join(unanswered)} (correct so far: {', '.join(done)})", ())
+    return CORRECT, (f"correct: {', '.join(p[0] for p in parts)} agree with autograd on {len(draws)} random "
+                     "draws (sizes n, h, K all different)"), ()
 
 
 def _judge_one(label, fn, allowed, key, draws, question):
@@ -1045,8 +1046,9 @@ def check_derivatives(relu=None, leaky_relu=None, softplus=None, gelu=None, *, v
             torch_at0 = _slope(act, torch.zeros(1, dtype=torch.float64)).item()
             notes.append(f"{name}′(0) = {v:g}" + ("" if v == torch_at0 else f" (PyTorch: {torch_at0:g})"))
     if unanswered:
-        return _verdict(UNANSWERED, f"not answered yet: {', '.join(unanswered)}"
-                        + (f" (correct so far: {', '.join(done)})" if done else ""), verbose=verbose)
+        return _verdict(UNANSWERED, "not answered yet" if not done else
+                        f"not answered yet: {', '.join(unanswered)} (correct so far: {', '.join(done)})",
+                        verbose=verbose)
     return _verdict(CORRECT, f"correct: all four agree with autograd at {len(zs)} random points; at the kink "
                              + ", ".join(notes), verbose=verbose)
 
