@@ -48,12 +48,15 @@
 
 # %%
 import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))  # repo root
+import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from torch.autograd.functional import jacobian
 
 import mlp
-from lab.gradcheck import cmp
+from lab.figures import save_figure
+from lab.gradcheck import autograd_grad, cmp, fmt_err, numerical_grad
 from lab.theory import show
 
 torch.set_default_dtype(torch.float64)   # float64: comparisons are exact to ~1e-15
@@ -87,7 +90,7 @@ print(model)
 #
 # Step 3 exists because `backward()` *adds* into `.grad`; without it, step 4 would give
 # $G_{\text{old}} + \nabla_\theta L$. The code runs the five steps and checks that after `optimizer.step()`
-# every parameter equals $\theta - \eta\nabla_\theta L$ exactly.
+# every parameter equals $\theta - \eta\nabla_\theta L$ up to float64 rounding (the differences printed below).
 
 # %%
 B, eta = 8, 0.05
@@ -215,6 +218,63 @@ assert (z1 > 0).any() and (z1 < 0).any(), "pick a point with active and inactive
 # $(n\times 1)(1\times h) = n\times h$. PyTorch's `.grad` is the transpose:
 # `W2.grad` $= (\partial\ell/\partial\boldsymbol{W}^{(2)})^\top$ ($K\times h$), `b2.grad` $= (\partial\ell/\partial\boldsymbol{b}^{(2)})^\top$ flattened.
 
+# %% [markdown]
+# ### The shapes, drawn
+#
+# Forward along the top (each value with its shape, each function with its parameters), backward along the bottom:
+# under each function its Jacobian in numerator layout, under each value the row $\partial\ell/\partial(\cdot)$ that arrives there.
+# A product of Jacobians is defined only when the inner sizes meet, which is what the walk-through below checks
+# product by product.
+
+# %%
+def shape_diagram():
+    fig, ax = plt.subplots(figsize=(16, 5))
+    values = [(r"$\boldsymbol{x}$", "n×1", ""), (r"$\boldsymbol{z}_1$", "h×1", "1×h"), (r"$\boldsymbol{z}_2$", "h×1", "1×h"),
+              (r"$\boldsymbol{z}_3$", "K×1", "1×K"), (r"$\hat{\boldsymbol{y}}$", "K×1", "1×K"), (r"$\ell$", "1×1", "1×1")]
+    functions = [  # name, its parameters, their derivatives' shapes, its Jacobian (numerator layout) and shape
+        ("Linear₁", r"$\boldsymbol{W}^{(1)}$: h×n,  $\boldsymbol{b}^{(1)}$: h×1",
+         r"$\partial\ell/\partial\boldsymbol{W}^{(1)}$: n×h,  $\partial\ell/\partial\boldsymbol{b}^{(1)}$: 1×h", "", ""),
+        ("f = 5·ReLU", "", "", r"$\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$", "h×h, diagonal"),
+        ("Linear₂", r"$\boldsymbol{W}^{(2)}$: K×h,  $\boldsymbol{b}^{(2)}$: K×1",
+         r"$\partial\ell/\partial\boldsymbol{W}^{(2)}$: h×K,  $\partial\ell/\partial\boldsymbol{b}^{(2)}$: 1×K",
+         r"$\partial\boldsymbol{z}_3/\partial\boldsymbol{z}_2 = \boldsymbol{W}^{(2)}$", "K×h"),
+        ("g = identity", "", "", r"$\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$", "K×K"),
+        ("‖ŷ − y‖²", r"target $\boldsymbol{y}$: K×1", "", r"$\partial\ell/\partial\hat{\boldsymbol{y}}$", "1×K")]
+    top, bottom, step, radius, half_box = 3.0, 0.7, 3.0, 0.42, 0.75
+    for i, (label, shape, grad_shape) in enumerate(values):
+        cx = i * step
+        ax.add_patch(Circle((cx, top), radius, facecolor="#d9d9d9" if i == 0 else "white", edgecolor="black", lw=1.4))
+        ax.text(cx, top, label, ha="center", va="center", fontsize=15)
+        ax.text(cx, top - 0.7, shape, ha="center", fontsize=11)
+        if grad_shape:
+            ax.text(cx, bottom, r"$\partial\ell/\partial$" + label + f"\n{grad_shape}", ha="center", va="center",
+                    fontsize=11, color="tab:red")
+    arrow = dict(arrowstyle="-|>", mutation_scale=13, shrinkA=0, shrinkB=0)
+    for i, (name, params, param_grads, jac, jac_shape) in enumerate(functions):
+        cx = i * step + step / 2
+        ax.add_patch(FancyBboxPatch((cx - half_box, top - 0.28), 2 * half_box, 0.56, boxstyle="round,pad=0.05",
+                                    facecolor="#fff2cc", edgecolor="black", lw=1.2))
+        ax.text(cx, top, name, ha="center", va="center", fontsize=10)
+        ax.text(cx, top + 0.62, params, ha="center", fontsize=9.5)
+        ax.text(cx, top + 1.02, param_grads, ha="center", fontsize=9.5, color="tab:red")
+        ax.add_patch(FancyArrowPatch((cx - step / 2 + radius, top), (cx - half_box - 0.05, top), color="black", **arrow))
+        ax.add_patch(FancyArrowPatch((cx + half_box + 0.05, top), (cx + step / 2 - radius, top), color="black", **arrow))
+        if jac:
+            ax.text(cx, bottom, f"{jac}\n{jac_shape}", ha="center", va="center", fontsize=10, color="tab:red")
+            ax.add_patch(FancyArrowPatch((cx + step / 2 - 0.35, bottom + 0.75), (cx - step / 2 + 0.35, bottom + 0.75),
+                                         color="tab:red", **arrow))
+    ax.text(-0.9, top, "forward", ha="right", va="center", fontsize=12)
+    ax.text(-0.9, bottom, "backward\n(numerator layout)", ha="right", va="center", fontsize=12, color="tab:red")
+    ax.set(xlim=(-3.2, 5 * step + 0.6), ylim=(-0.1, 4.4), aspect="equal",
+           title="Question 1.2: every value, parameter and Jacobian with its shape (n inputs, h hidden units, K outputs)")
+    ax.axis("off")
+    return fig
+
+
+fig = shape_diagram()
+save_figure(fig, "shapes_1_2c")
+plt.show()
+
 # %%
 # the three Jacobians the answer may use (their elements are question 1.2(d))
 z1 = W1 @ x + b1
@@ -243,10 +303,35 @@ for name, g in ours.items():
     # .grad has the parameter's shape: it is the TRANSPOSE of the numerator-layout derivative
     assert cmp(f"dl/d{name}ᵀ", g.T.reshape(grad.shape), grad)
 
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# 1.2(c) with this data point's numbers (n = 3, h = 4, K = 2): each product, the shapes of its factors under it
+def product(label, *factors):
+    """Multiply the factors left to right; print the formula, the factors' shapes and the value."""
+    value = factors[0]
+    for factor in factors[1:]:
+        value = value @ factor
+    shapes = "  ·  ".join("×".join(map(str, f.shape)) for f in factors)
+    print(f"{label}\n    shapes: {shapes}  =  {'×'.join(map(str, value.shape))}")
+    show("    value", value)
+    return value
+
+
+z2_col = 5 * torch.relu(W1 @ x + b1)                                           # h×1, a column
+walk = {}
+delta_walk = product("δ = ∂ℓ/∂ŷ · ∂ŷ/∂z₃", dl_dyhat, dyhat_dz3)
+walk["b2"] = product("∂ℓ/∂b⁽²⁾ = δ", delta_walk)
+walk["W2"] = product("∂ℓ/∂W⁽²⁾ = z₂ · δ", z2_col, delta_walk)
+walk["b1"] = product("∂ℓ/∂b⁽¹⁾ = δ · W⁽²⁾ · ∂z₂/∂z₁", delta_walk, W2, dz2_dz1)
+walk["W1"] = product("∂ℓ/∂W⁽¹⁾ = x · ∂ℓ/∂b⁽¹⁾", x, walk["b1"])
+for name, value in walk.items():
+    assert torch.equal(value, ours[name]), name
+
 # %% [markdown]
 # The transpose is not optional: compared *without* it, the shapes disagree ($h\times K$ against $K\times h$) and
 # the check says so. And `mlp.py`, which stores gradients in `.grad`'s layout for a *mean* loss, agrees once the
-# factor $K$ is put back: `mlp.mse_loss` returns $J = \ell/K$ and $\partial J/\partial\hat{\boldsymbol{y}} = (\partial\ell/\partial\hat{\boldsymbol{y}})^\top/K$.
+# factor $K$ is put back: `mlp.mse_loss` returns $J = \ell/K$ and $\partial J/\partial\hat{\boldsymbol{y}} = (\partial\ell/\partial\hat{\boldsymbol{y}})/K$.
+# (No transpose: for one data point `mlp.py`'s `dJdy_hat` has $\hat{\boldsymbol{y}}$'s batch shape $1\times K$, a row, and so has
+# $\partial\ell/\partial\hat{\boldsymbol{y}}$ in numerator layout.)
 
 # %%
 v = cmp("no transpose", dl_dW2, params["W2"].grad)
@@ -261,6 +346,67 @@ net.backward(K * dJdy_hat)                                 # the gradient of the
 for name, g in ours.items():
     ref = net.grads[f"dJd{name}"]
     assert cmp(f"mlp dJd{name}", g.T.reshape(ref.shape), ref)
+
+# %% [markdown]
+# ### A second, independent check: centred finite differences, and ReLU's kink
+#
+# Autograd is one reference; the forward pass alone gives another. For each parameter entry $\theta_i$,
+# $\big(\ell(\theta+\varepsilon\boldsymbol{e}_i)-\ell(\theta-\varepsilon\boldsymbol{e}_i)\big)/2\varepsilon$ equals $\partial\ell/\partial\theta_i$ up to $O(\varepsilon^2)$: the centred difference
+# cancels the $\varepsilon$ term of the Taylor series, which a one-sided difference keeps. We compare each parameter's
+# gradient by its relative error $\|a-b\|/\max(\|a\|,\|b\|)$: about $10^{-8}$ or below when the two agree, about 1 when a
+# gradient is wrong. The data point is drawn so that no hidden pre-activation lies within $\varepsilon$ of 0.
+
+# %%
+gen = torch.Generator().manual_seed(2)
+x_fd, y_fd = torch.randn(n, generator=gen), torch.randn(K, generator=gen)
+theta = [p.detach().clone() for p in model.parameters()]          # W1, b1, W2, b2 in nn.Linear's shapes
+param_names = ["W1", "b1", "W2", "b2"]
+
+
+def loss_at(W1, b1, W2, b2):
+    """ℓ = ‖ŷ − y‖² for the point (x_fd, y_fd), with f = 5·ReLU and g = identity."""
+    return ((W2 @ (5 * torch.relu(W1 @ x_fd + b1)) + b2 - y_fd) ** 2).sum()
+
+
+def rel_error(a, b):
+    """‖a - b‖ / max(‖a‖, ‖b‖), 0 when both are 0."""
+    scale = max(a.norm().item(), b.norm().item())
+    return (a - b).norm().item() / scale if scale > 0 else 0.0
+
+
+assert (theta[0] @ x_fd + theta[1]).abs().min() > 1e-3, "no pre-activation near ReLU's kink"
+errors = {name: rel_error(a, c) for name, a, c in
+          zip(param_names, autograd_grad(loss_at, *theta), numerical_grad(loss_at, *theta, eps=1e-6))}
+print("relative error, centred differences (ε = 1e-6) vs autograd: "
+      + ", ".join(f"{name} {fmt_err(e)}" for name, e in errors.items()))
+assert max(errors.values()) < 1e-7
+
+# %% [markdown]
+# **At the kink.** $5\,\mathrm{ReLU}$ has no derivative at 0: its slope is 0 on the left and 5 on the right, and PyTorch
+# (like `mlp.py`) uses 0 there. Move $b^{(1)}_1$ so that hidden unit 1's pre-activation $z_{1,1}$ sits exactly at the kink,
+# then just beside it. Whenever $|z_{1,1}| < \varepsilon$ the centred difference straddles the kink: exactly at it, it returns
+# the average of the left and right derivatives (half the active-side value), which is neither; just beside it, a
+# mixture of the two. The relative error is then of order 1 although autograd is right. Once $|z_{1,1}|$ exceeds $\varepsilon$, they agree again. A gradient check must therefore use points away from kinks
+# (random points almost never land within $\varepsilon$ of one) or skip the entries whose pre-activation is within $\varepsilon$ of 0.
+
+# %%
+W1_t, b1_t, W2_t, b2_t = theta
+eps = 1e-6
+print(f"{'z₁,₁ (unit 1 pre-activation)':<30}{'autograd ∂ℓ/∂b⁽¹⁾₁':>20}{'centred difference':>20}{'relative error':>16}")
+kink_errors = {}
+for z_target in [0.0, 0.3 * eps, 10 * eps]:
+    b1_kink = b1_t.clone()
+    b1_kink[0] = z_target - W1_t[0] @ x_fd                        # so that z₁,₁ = W1[0]·x + b1[0] = z_target
+    auto = autograd_grad(loss_at, W1_t, b1_kink, W2_t, b2_t)[1][0]
+    shift = torch.zeros_like(b1_kink)
+    shift[0] = eps
+    centred = (loss_at(W1_t, b1_kink + shift, W2_t, b2_t) - loss_at(W1_t, b1_kink - shift, W2_t, b2_t)) / (2 * eps)
+    kink_errors[z_target] = rel_error(auto.reshape(1), centred.reshape(1))
+    label = "0 (at the kink)" if z_target == 0 else f"{z_target:.0e} ({'within' if z_target < eps else 'beyond'} ε)"
+    error = kink_errors[z_target]
+    print(f"{label:<30}{auto.item():>20.4f}{centred.item():>20.4f}{f'{error:.2f}' if error >= 0.01 else fmt_err(error):>16}")
+assert kink_errors[0.0] > 0.5 and kink_errors[0.3 * eps] > 0.1, "straddling the kink, the difference quotient is off"
+assert kink_errors[10 * eps] < 1e-4, "beyond ε from the kink, the two agree again"
 
 # %% [markdown]
 # ## 1.2(d) The elements of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$, $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$ and $\partial\ell/\partial\hat{\boldsymbol{y}}$

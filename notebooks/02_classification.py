@@ -38,7 +38,7 @@ from torch.autograd.functional import jacobian
 
 import mlp
 from lab.figures import save_figure
-from lab.gradcheck import autograd_grad, cmp
+from lab.gradcheck import autograd_grad, cmp, fmt_err, numerical_grad
 from lab.theory import show
 
 torch.set_default_dtype(torch.float64)
@@ -202,6 +202,34 @@ for name, g in ours_bce.items():
     assert cmp(f"mlp dJd{name}", net.grads[f"dJd{name}"], g.T.reshape(net.grads[f"dJd{name}"].shape))
 
 # %% [markdown]
+# ### A second, independent check: centred finite differences
+#
+# Autograd is one reference; the forward pass alone gives another. For each parameter entry $\theta_i$,
+# $\big(\ell(\theta+\varepsilon\boldsymbol{e}_i)-\ell(\theta-\varepsilon\boldsymbol{e}_i)\big)/2\varepsilon$ equals $\partial\ell/\partial\theta_i$ up to $O(\varepsilon^2)$ (the centred
+# difference cancels the $\varepsilon$ term of the Taylor series; a one-sided difference keeps it). We compare each
+# parameter's gradient by its relative error $\|a-b\|/\max(\|a\|,\|b\|)$: a size-free number, about $10^{-8}$ or below when the
+# two agree and about 1 when a gradient is wrong. (Taken entry by entry, it can be large for an entry that is nearly 0:
+# the difference quotient carries a rounding error of about $10^{-16}\,\ell/\varepsilon$ in absolute terms.) Here $\tanh$ and $\sigma$ are
+# smooth, so the quotient agrees to about $\varepsilon^2$ plus rounding; notebook 01 shows what happens at ReLU's kink.
+
+# %%
+def rel_error(a, b):
+    """‖a - b‖ / max(‖a‖, ‖b‖), 0 when both are 0."""
+    scale = max(a.norm().item(), b.norm().item())
+    return (a - b).norm().item() / scale if scale > 0 else 0.0
+
+
+losses_13 = {"MSE, 1.3(a)": lambda W1, b1, W2, b2: ((forward(x, W1, b1, W2, b2)[3] - y) ** 2).sum(),
+             "BCE, 1.3(b)": lambda W1, b1, W2, b2: F.binary_cross_entropy(forward(x, W1, b1, W2, b2)[3], y)}
+for loss_name, loss_fn in losses_13.items():
+    auto = autograd_grad(loss_fn, W1, b1, W2, b2)
+    centred = numerical_grad(loss_fn, W1, b1, W2, b2, eps=1e-6)
+    errors = {name: rel_error(a, c) for name, a, c in zip(["W1", "b1", "W2", "b2"], auto, centred)}
+    print(f"{loss_name}: relative error, centred differences (ε = 1e-6) vs autograd: "
+          + ", ".join(f"{name} {fmt_err(e)}" for name, e in errors.items()))
+    assert max(errors.values()) < 1e-7
+
+# %% [markdown]
 # ### Why the fused form (BCE-with-logits) is numerically safer
 #
 # Computed in two stages, the loss first rounds $\hat y = \sigma(z_3)$ and then takes $\log(1-\hat y)$. For a
@@ -247,44 +275,42 @@ assert cmp("fused dℓ/dz", torch.tensor(rows["BCE-with-logits (fused)"][1]), to
 # %% [markdown]
 # ## 1.3(c) Why $f = \mathrm{ReLU}$ helps deeper networks — an experiment
 #
-# Backpropagation through $L$ layers multiplies, per layer, by $\boldsymbol{W}^{(l)}$ and by the activation's
-# Jacobian $\mathrm{diag}(f'(\boldsymbol{z}_l))$. So each layer scales the gradient by roughly
-# (weight scale) × (typical $|f'|$), and after many layers that factor is raised to a high power.
+# The homework keeps $g = \tanh$ at the output and asks why $f(\cdot) = (\cdot)^+$ helps a deeper network. Backprop
+# through one hidden layer of a deep net, $\boldsymbol{z}_{l+1} = \boldsymbol{W}^{(l+1)} f(\boldsymbol{z}_l) + \boldsymbol{b}^{(l+1)}$, is (rows, numerator layout)
 #
-# * $\sigma'(z) = \sigma(z)(1-\sigma(z)) \le \tfrac14$: every sigmoid layer shrinks the gradient at least four-fold
-#   unless the weights are large — and large weights push $z$ into the flat tails where $\sigma'\approx 0$.
-# * $\tanh'(z) = 1-\tanh^2(z) \le 1$, with equality only at $z=0$; it *saturates* as $|z|$ grows.
-# * $\mathrm{ReLU}'(z) = 1$ on the active side, exactly, however large $z$ is: active units pass the gradient
-#   unchanged, so the weights alone set the scale (the He initialisation, variance $2/\text{fan-in}$, makes it
-#   constant in depth). Inactive units give exact zeros — sparse activations and sparse gradients, and cheap.
+# $$\frac{\partial L}{\partial\boldsymbol{z}_l} = \Big(\frac{\partial L}{\partial\boldsymbol{z}_{l+1}}\boldsymbol{W}^{(l+1)}\Big)\odot f'(\boldsymbol{z}_l)^\top .$$
 #
-# The experiment: 20 hidden layers of width 64, **the same initialisation for every net** (He / Kaiming normal,
-# zero biases, same seed), a batch of 128 random inputs, a linear read-out and an MSE loss; we measure the
-# norm of $\partial L/\partial\boldsymbol{W}^{(l)}$ for every layer $l$, and the mean of $f'(\boldsymbol{z}_l)$.
+# **The per-layer gain.** With independent zero-mean weights of variance $v/\text{fan-in}$ (square layers), multiplying
+# by $\boldsymbol{W}^{(l+1)}$ multiplies the expected squared norm of the backward signal by $v$, the *weight gain*; the
+# element-wise product with $f'(\boldsymbol{z}_l)$ multiplies it by about $\mathbb{E}[f'(z)^2]$. So each layer scales
+# $\|\partial L/\partial\boldsymbol{z}_l\|^2$ by
+#
+# $$\text{gain}_l \approx v\cdot\mathbb{E}\big[f'(\boldsymbol{z}_l)^2\big],$$
+#
+# and $L$ layers multiply $L$ such gains: anything steadily below 1 vanishes geometrically, anything above 1 explodes.
+#
+# * **sigmoid**: $\sigma' \le \tfrac14$, so $\mathbb{E}[\sigma'^2] \le \tfrac1{16}$ and the gain is at most $v/16$: with He's $v = 2$, at most $\tfrac18$
+#   per layer. No reasonable initialisation rescues it, and larger weights only push $z$ into the flat tails.
+# * **ReLU**: $\mathrm{ReLU}'$ is 1 on active units and 0 on inactive ones, so $\mathbb{E}[\mathrm{ReLU}'^2]$ is the fraction of active
+#   units, about $\tfrac12$. The inactive half *does* shrink the signal: it halves its energy at every layer. That is
+#   what the **factor 2 in He's variance** ($v = 2$, variance $2/\text{fan-in}$) is for: gain $\approx 2\cdot\tfrac12 = 1$ at any depth.
+#   And on active units the slope is exactly 1 however large $z$ is — ReLU never saturates, so growing weights
+#   do not kill the gradient. (Sparse activations are cheap, too.)
+# * **tanh**: $\tanh' \le 1$ with equality only at 0; at this initialisation $\mathbb{E}[\tanh'^2]$ is about $\tfrac12$, so it too
+#   survives *only because* of He's factor 2. With variance $1/\text{fan-in}$ its gain drops below 1 (run below), and
+#   when the pre-activations grow, $\tanh'$ collapses (the table at the end).
+# * **Dying ReLU**, the price: a unit whose pre-activation is negative for every input passes no gradient to its
+#   weights, so nothing moves it back; a large step that pushes its bias far negative can kill it for good.
+# * $g = \tanh$ at the output contributes one factor $\tanh'(z_{\text{out}}) \le 1$, once — not once per layer.
+#
+# The experiment: 20 hidden layers of width 64, weights of variance $v/64$ with $v = 2$ (He) and zero biases, **the same
+# seed for every net**, a batch of 128 random inputs, a linear read-out followed by $g = \tanh$, targets in $(-1, 1)$ and
+# an MSE loss. We measure $\|\partial L/\partial\boldsymbol{W}^{(l)}\|$ for every layer, the mean of $f'(\boldsymbol{z}_l)$, and the gain
+# $\|\partial L/\partial\boldsymbol{z}_l\|^2/\|\partial L/\partial\boldsymbol{z}_{l+1}\|^2$ against the prediction $v\cdot\mathbb{E}[f'(\boldsymbol{z}_l)^2]$.
 
 # %%
 depth, width, batch = 20, 64, 128
 activations = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
-
-
-def layer_stats(act):
-    torch.manual_seed(0)                                         # same weights, same data for every net
-    layers = [nn.Linear(width, width) for _ in range(depth)]
-    for layer in layers:
-        nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-        nn.init.zeros_(layer.bias)
-    readout = nn.Linear(width, 1)
-    X, T = torch.randn(batch, width), torch.randn(batch, 1)
-    hidden, pre = X, []
-    for layer in layers:
-        zl = layer(hidden)
-        zl.retain_grad()
-        pre.append(zl)
-        hidden = activations[act](zl)
-    F.mse_loss(readout(hidden), T).backward()
-    norms = [layer.weight.grad.norm().item() for layer in layers]
-    slopes = [slope(activations[act], zl.detach().flatten()) for zl in pre]
-    return norms, [s.mean().item() for s in slopes], pre, slopes
 
 
 def slope(f, z):
@@ -293,27 +319,67 @@ def slope(f, z):
     return torch.autograd.grad(f(z).sum(), z)[0]
 
 
+def layer_stats(act, weight_variance=2.0):
+    """One forward and backward pass of the deep net with hidden activation `act` and output g = tanh."""
+    torch.manual_seed(0)                                         # same weights, same data for every net
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    for layer in layers:
+        nn.init.normal_(layer.weight, std=math.sqrt(weight_variance / width))   # He: variance 2 / fan-in
+        nn.init.zeros_(layer.bias)
+    readout = nn.Linear(width, 1)
+    X, T = torch.randn(batch, width), torch.rand(batch, 1) * 2 - 1              # targets in (-1, 1), as g = tanh
+    hidden, pre = X, []
+    for layer in layers:
+        zl = layer(hidden)
+        zl.retain_grad()
+        pre.append(zl)
+        hidden = activations[act](zl)
+    F.mse_loss(torch.tanh(readout(hidden)), T).backward()
+    slopes = [slope(activations[act], zl.detach()) for zl in pre]
+    signal = [zl.grad.pow(2).sum().item() for zl in pre]          # ‖∂L/∂z_l‖²
+    return dict(weight_grad=[layer.weight.grad.norm().item() for layer in layers],
+                mean_slope=[s.mean().item() for s in slopes],
+                gain=[signal[l] / signal[l + 1] for l in range(depth - 1)],
+                predicted=[weight_variance * s.pow(2).mean().item() for s in slopes[:-1]],
+                pre=[zl.detach() for zl in pre], slopes=slopes)
+
+
+def geometric_mean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
 stats = {act: layer_stats(act) for act in activations}
+stats["tanh, v = 1"] = layer_stats("tanh", weight_variance=1.0)
 print(f"{'layer':>5}" + "".join(f"{a + ' ‖∂L/∂W‖':>18}" for a in activations))
 for l in [0, 4, 9, 14, 19]:
-    print(f"{l + 1:>5}" + "".join(f"{stats[a][0][l]:>18.2e}" for a in activations))
-for act in activations:
-    norms = stats[act][0]
-    print(f"{act:<8} first/last layer gradient norm: {norms[0] / norms[-1]:.1e}")
+    print(f"{l + 1:>5}" + "".join(f"{stats[a]['weight_grad'][l]:>18.2e}" for a in activations))
+print(f"\n{'net':<12}{'first/last ‖∂L/∂W‖':>20}{'gain per layer':>16}{'v·E[f′²]':>10}")
+for name, st in stats.items():
+    print(f"{name:<12}{st['weight_grad'][0] / st['weight_grad'][-1]:>20.1e}"
+          f"{geometric_mean(st['gain']):>16.2f}{geometric_mean(st['predicted']):>10.2f}")
+dead = torch.stack([(zl <= 0).all(dim=0) for zl in stats["relu"]["pre"]])    # units off for the whole batch
+print(f"\nReLU units inactive on every input of the batch: {dead.double().mean().item():.0%}")
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-layers_axis = range(1, depth + 1)
+fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.2))
+layers_axis = list(range(1, depth + 1))
 for act, style in zip(activations, ["o-", "s-", "^-"]):
-    ax1.semilogy(layers_axis, stats[act][0], style, label=act, markersize=4)
-    ax2.plot(layers_axis, stats[act][1], style, label=act, markersize=4)
-ax1.set(title="Gradient norm per layer (20-layer net, He init)", xlabel="layer l (1 = nearest the input)",
+    ax1.semilogy(layers_axis, stats[act]["weight_grad"], style, label=act, markersize=4)
+    ax2.plot(layers_axis, stats[act]["mean_slope"], style, label=act, markersize=4)
+    line, = ax3.semilogy(layers_axis[:-1], stats[act]["gain"], style, label=f"{act}: measured", markersize=4)
+    ax3.semilogy(layers_axis[:-1], stats[act]["predicted"], ":", color=line.get_color(), label=f"{act}: v·E[f′(z)²]")
+ax1.set(title="Weight-gradient norm per layer (He init, g = tanh)", xlabel="layer l (1 = nearest the input)",
         ylabel="‖∂L/∂W⁽ˡ⁾‖ (log scale)")
-ax2.axhline(0.25, color="gray", ls=":", label="σ' ≤ 1/4")
-ax2.set(title="Mean activation slope f'(z) per layer", xlabel="layer l", ylabel="mean f'(z) over units", ylim=(0, 1.05))
-for ax in (ax1, ax2):
+ax2.axhline(0.25, color="gray", ls=":", label="σ′ ≤ 1/4")
+ax2.set(title="Mean activation slope per layer", xlabel="layer l", ylabel="mean of f′(z) over units and inputs",
+        ylim=(0, 1.05))
+ax3.axhline(1, color="gray", lw=0.8)
+ax3.set(title="Per-layer gain of ‖∂L/∂z‖²: measured vs predicted", xlabel="layer l",
+        ylabel="‖∂L/∂z_l‖² / ‖∂L/∂z_(l+1)‖² (log scale)")
+for ax in (ax1, ax2, ax3):
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))       # layers are whole numbers
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
 fig.tight_layout()
 save_figure(fig, "deep_net_gradient_norms")
 plt.show()
@@ -321,22 +387,27 @@ plt.show()
 # %% [markdown]
 # What the numbers say, and the checks that hold them to it:
 #
-# * **sigmoid**: the gradient reaching the first layer is smaller than at the last layer by the factor printed
-#   above (about $10^{-9}$); every layer's mean slope is below $\tfrac14$. The early layers cannot learn.
-# * **ReLU**: the gradient norm stays within a small factor from layer 20 to layer 1. On active units the slope is
-#   exactly 1 (about half the units are active), so nothing in the activation shrinks the signal.
-# * **tanh** also survives at this initialisation, because its inputs are near 0 where $\tanh'\approx 1$. Its weak
-#   point is saturation: the table below scales the pre-activations up (as happens when weights grow during
-#   training) — $\tanh'$ collapses, while ReLU's slope on active units stays exactly 1.
+# * **The gain formula predicts the measurement** for all three activations (the two right-hand columns above, and
+#   the dotted lines in the right panel).
+# * **sigmoid**: a gain far below 1 at every layer, so the gradient reaching the first layer is smaller than at the
+#   last by the many orders of magnitude printed above. The early layers cannot learn.
+# * **ReLU**: $\mathbb{E}[\mathrm{ReLU}'^2] \approx \tfrac12$ (half the units are off) times He's $v = 2$ gives a gain close to 1, so the
+#   gradient keeps its order of magnitude from layer 20 to layer 1. Note the units that are off for the *whole* batch (printed
+#   above): for these inputs they pass no gradient at all — the start of dying ReLU.
+# * **tanh** survives at $v = 2$ for the same reason, He's factor 2, not because $\tanh' \approx 1$ (its mean slope in
+#   the middle panel is well below 1). With $v = 1$ its gain falls below 1. Its weak point is saturation: the table
+#   below scales the pre-activations up (as happens when weights grow during training) — $\tanh'$ collapses,
+#   while ReLU's slope on active units stays exactly 1.
 
 # %%
-sig_norms, tanh_norms, relu_norms = (stats[a][0] for a in activations)
-assert sig_norms[0] / sig_norms[-1] < 1e-6, "sigmoid gradients should vanish towards the input"
-assert 0.1 < relu_norms[0] / relu_norms[-1] < 10, "ReLU gradients should keep their scale"
-assert max(stats["sigmoid"][1]) <= 0.25
-assert max(stats["tanh"][1]) < 1
-relu_slopes = torch.cat(stats["relu"][3])                   # autograd's ReLU'(z) for every unit
-active = torch.cat([zl.detach().flatten() for zl in stats["relu"][2]]) > 0
+gain = {name: geometric_mean(st["gain"]) for name, st in stats.items()}
+for name, st in stats.items():                          # the gain formula holds to within 15 % on every net
+    assert abs(math.log(gain[name] / geometric_mean(st["predicted"]))) < math.log(1.15), name
+assert gain["sigmoid"] < 0.2 and stats["sigmoid"]["weight_grad"][0] / stats["sigmoid"]["weight_grad"][-1] < 1e-6
+assert 0.8 < gain["relu"] < 1.25 and 0.8 < gain["tanh"] < 1.25, "with He's factor 2, ReLU and tanh keep their scale"
+assert gain["tanh, v = 1"] < 0.9, "without the factor 2, tanh's backward signal shrinks at every layer"
+relu_slopes = torch.cat([s.flatten() for s in stats["relu"]["slopes"]])   # autograd's ReLU'(z) for every unit
+active = torch.cat([zl.flatten() for zl in stats["relu"]["pre"]]) > 0
 assert torch.all(relu_slopes[active] == 1) and torch.all(relu_slopes[~active] == 0)
 print(f"fraction of active ReLU units: {active.double().mean().item():.2f}")
 
