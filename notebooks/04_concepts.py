@@ -116,75 +116,142 @@ widgets.interactive(softmax_slider, T=widgets.FloatLogSlider(value=1.0, base=10,
 # %% [markdown]
 # ## 1.5(b) The computational graph of $a = xy + z,\; b = (x+x)\,a,\; w = ab$
 #
-# Shapes used here: circles are values (inputs $x,y,z$ shaded, the named intermediates $a,b$ and the
-# output $w$ white), rounded squares are operators. Two things make this graph instructive: **$x$ is used three
-# times** (twice by the same $+$, once by the first $*$), and **$a$ is used twice** (by $b$'s $*$ and by $w$'s $*$).
+# The graph is written once, as data — operator nodes and a list of edges (source, target) — and the same list is
+# both evaluated (forward and backward below) and drawn. Two things make this graph instructive: **$x$ is used three
+# times** (twice by the same $+$, so that edge is listed twice, and once by the first $*$), and **$a$ is used twice**
+# (by $b$'s $*$ and by $w$'s $*$).
+#
+# The drawing follows the block-diagram notation of the course's public notes (NYU Deep Learning, spring 2020,
+# week 2, "Block diagram notations for computation graphs": repository `Atcold/NYU-DLSP20`, file
+# `docs/en/week02/02-1.md`): variables are bubbles — an observed input, or a variable computed by a deterministic
+# function — and a deterministic function is a box whose rounded side shows the direction in which it computes.
+# Here the observed inputs $x, y, z$ are shaded and the computed $a, b, w$ are white.
 
 # %%
+ops = {"*₁": "*", "+₁": "+", "+₂": "+", "*₂": "*", "*₃": "*"}     # operator nodes and what they compute
+edges = [("x", "*₁"), ("y", "*₁"), ("*₁", "+₁"), ("z", "+₁"), ("+₁", "a"),
+         ("x", "+₂"), ("x", "+₂"), ("+₂", "*₂"), ("a", "*₂"), ("*₂", "b"),
+         ("a", "*₃"), ("b", "*₃"), ("*₃", "w")]
+inputs_of = {}
+for src, dst in edges:
+    inputs_of.setdefault(dst, []).append(src)
+
+
+def combine(symbol, args):
+    out = args[0]
+    for arg in args[1:]:
+        out = out + arg if symbol == "+" else out * arg
+    return out
+
+
+def forward_graph(x, y, z):
+    """Every node's value from the edge list; the dict's order is a topological order."""
+    values = {"x": x, "y": y, "z": z}
+    while len(values) < len(inputs_of) + 3:
+        for node, srcs in inputs_of.items():
+            if node not in values and all(src in values for src in srcs):
+                args = [values[src] for src in srcs]
+                values[node] = combine(ops[node], args) if node in ops else args[0]   # a value node copies its input
+    return values
+
+
+def function_block(ax, cx, cy, label, width=0.8, height=0.62):
+    """The notes' deterministic-function box: flat on the input side, rounded on the output side (→)."""
+    r = height / 2
+    t = torch.linspace(-math.pi / 2, math.pi / 2, 30)
+    arc = torch.stack([cx + width / 2 - r + r * torch.cos(t), cy + r * torch.sin(t)], dim=1).tolist()
+    corners = [[cx - width / 2, cy + r], [cx - width / 2, cy - r]]
+    ax.add_patch(Polygon([[cx - width / 2, cy - r]] + arc + corners, closed=True, facecolor="#fff2cc",
+                         edgecolor="black", lw=1.5))
+    ax.text(cx - 0.05, cy, label, ha="center", va="center", fontsize=17)
+
+
+def draw_graph(ax, edges, ops, position):
+    """Draw every node and every edge of the list (an edge listed twice is drawn twice, curved apart)."""
+    for name, (cx, cy) in position.items():
+        if name in ops:
+            function_block(ax, cx, cy, ops[name])
+        else:
+            ax.add_patch(Circle((cx, cy), 0.42, facecolor="#d9d9d9" if name in "xyz" else "white",
+                                edgecolor="black", lw=1.5))
+            ax.text(cx, cy, name, ha="center", va="center", fontsize=15, style="italic")
+    drawn = 0
+    for (src, dst), count in {e: edges.count(e) for e in edges}.items():
+        for k in range(count):
+            rad = 0.0 if count == 1 else 0.25 * (1 - 2 * k / (count - 1))
+            ax.add_patch(FancyArrowPatch(position[src], position[dst], connectionstyle=f"arc3,rad={rad}",
+                                         arrowstyle="-|>", mutation_scale=14, lw=1.3, shrinkA=17, shrinkB=19))
+            drawn += 1
+    return drawn
+
+
+position = {"x": (0, 3.6), "y": (0, 2.0), "z": (0, 0.4), "*₁": (2.6, 2.6), "+₂": (2.6, 4.8), "+₁": (4.2, 1.2),
+            "a": (5.6, 1.2), "*₂": (7.2, 3.6), "b": (8.6, 3.6), "*₃": (10.2, 2.4), "w": (11.6, 2.4)}
 fig, ax = plt.subplots(figsize=(10, 4.6))
-values = {"x": (0, 3.6), "y": (0, 2.0), "z": (0, 0.4), "a": (5.6, 1.2), "b": (8.6, 3.6), "w": (11.6, 2.4)}
-ops = {"+₁": ("+", (2.6, 4.8)), "*₁": ("*", (2.6, 2.6)), "+₂": ("+", (4.2, 1.2)), "*₂": ("*", (7.2, 3.6)),
-       "*₃": ("*", (10.2, 2.4))}
-edges = [("x", "+₁", 0.25), ("x", "+₁", -0.25), ("x", "*₁", 0), ("y", "*₁", 0), ("*₁", "+₂", 0), ("z", "+₂", 0),
-         ("+₂", "a", 0), ("+₁", "*₂", 0), ("a", "*₂", 0), ("*₂", "b", 0), ("a", "*₃", 0), ("b", "*₃", 0),
-         ("*₃", "w", 0)]
-position = {**values, **{k: pos for k, (_, pos) in ops.items()}}
-for name, (cx, cy) in values.items():
-    ax.add_patch(Circle((cx, cy), 0.42, facecolor="#d9d9d9" if name in "xyz" else "white", edgecolor="black", lw=1.5))
-    ax.text(cx, cy, name, ha="center", va="center", fontsize=15, style="italic")
-for name, (symbol, (cx, cy)) in ops.items():
-    ax.add_patch(FancyBboxPatch((cx - 0.33, cy - 0.33), 0.66, 0.66, boxstyle="round,pad=0.05",
-                                facecolor="#fff2cc", edgecolor="black", lw=1.5))
-    ax.text(cx, cy, symbol, ha="center", va="center", fontsize=18)
-for src, dst, rad in edges:
-    ax.add_patch(FancyArrowPatch(position[src], position[dst], connectionstyle=f"arc3,rad={rad}",
-                                 arrowstyle="-|>", mutation_scale=14, lw=1.3, shrinkA=17, shrinkB=17))
+assert draw_graph(ax, edges, ops, position) == len(edges), "every edge of the list is drawn"
 ax.text(2.6, 5.45, "x + x", ha="center", fontsize=10, color="dimgray")
 ax.text(2.6, 1.95, "x · y", ha="center", fontsize=10, color="dimgray")
 ax.set(xlim=(-0.8, 12.4), ylim=(-0.3, 5.9), aspect="equal",
-       title="Computational graph of a = x·y + z,  b = (x + x)·a,  w = a·b")
+       title="Computational graph of a = x·y + z,  b = (x + x)·a,  w = a·b  (drawn from the edge list)")
 ax.axis("off")
 save_figure(fig, "computational_graph")
 plt.show()
 
 # %% [markdown]
 # **Backprop by hand.** Write $\bar v = \partial w/\partial v$ (the *adjoint* of $v$). Start at $\bar w = 1$ and walk the
-# graph backwards; at every node multiply by the local derivative, and where a value feeds several uses, **add** the
-# contributions. With $s = x+x$ and $p = xy$:
+# graph backwards. Three patterns do all the work:
 #
-# | node | local rule | adjoint |
-# |------|------------|---------|
-# | $w = ab$ | $\partial w/\partial a = b,\ \partial w/\partial b = a$ | $\bar b = a$, $\;\bar a \mathrel{+}= b$ |
-# | $b = s\,a$ | $\partial b/\partial s = a,\ \partial b/\partial a = s$ | $\bar s = \bar b\,a$, $\;\bar a \mathrel{+}= \bar b\,s$ |
-# | $a = p + z$ | both 1 | $\bar p = \bar a$, $\;\bar z = \bar a$ |
-# | $s = x + x$ | 1 for each of the two edges | $\bar x \mathrel{+}= 2\bar s$ |
-# | $p = xy$ | $\partial p/\partial x = y,\ \partial p/\partial y = x$ | $\bar x \mathrel{+}= \bar p\,y$, $\;\bar y = \bar p\,x$ |
+# * **add distributes**: a $+$ passes its adjoint, unchanged, to each of its inputs (its local derivatives are 1);
+# * **multiply swaps**: a $*$ passes to each input its adjoint times the *other* input;
+# * **fan-out sums**: a value used several times receives one contribution per use, and they add up.
+#
+# With $s = x+x$ and $p = xy$:
+#
+# | node | pattern | adjoint |
+# |------|---------|---------|
+# | $w = ab$ | multiply swaps | $\bar b = \bar w\,a$, $\;\bar a \mathrel{+}= \bar w\,b$ |
+# | $b = s\,a$ | multiply swaps | $\bar s = \bar b\,a$, $\;\bar a \mathrel{+}= \bar b\,s$ (fan-out: $a$'s second use) |
+# | $a = p + z$ | add distributes | $\bar p = \bar a$, $\;\bar z = \bar a$ |
+# | $s = x + x$ | add distributes, twice | $\bar x \mathrel{+}= \bar s + \bar s$ (fan-out: two edges) |
+# | $p = xy$ | multiply swaps | $\bar x \mathrel{+}= \bar p\,y$ (fan-out: $x$'s third use), $\;\bar y = \bar p\,x$ |
 #
 # **Closed form** for comparison: $b = 2xa$, so $w = 2x\,a^2 = 2x(xy+z)^2$ and
 # $\;\partial w/\partial x = 2a^2 + 4axy,\quad \partial w/\partial y = 4ax^2,\quad \partial w/\partial z = 4ax$.
+#
+# The code walks the **same edge list** backwards with these three patterns and prints, for each node, the
+# contributions it received.
 
 # %%
+def backward_graph(values):
+    """∂w/∂(node) for every node, walking the edges backwards; also which pattern made each contribution."""
+    adjoint = {node: 0.0 for node in values}
+    adjoint["w"] = 1.0
+    terms = {node: [] for node in values}
+    for node in reversed(list(values)):             # reverse topological order: a node's adjoint is complete
+        srcs = inputs_of.get(node, [])
+        for k, src in enumerate(srcs):
+            if ops.get(node) == "*":                 # multiply swaps: times the other input(s)
+                local, pattern = combine("*", [values[s] for j, s in enumerate(srcs) if j != k]), f"{node} swaps"
+            else:                                    # add distributes (a value node just passes it on)
+                local, pattern = 1.0, f"{node} distributes" if node in ops else f"{node} passes"
+            adjoint[src] = adjoint[src] + adjoint[node] * local      # fan-out sums: one term per edge
+            terms[src].append(pattern)
+    return adjoint, terms
+
+
 x, y, z_in = torch.tensor(1.5), torch.tensor(-2.0), torch.tensor(0.5)
-p = x * y; a = p + z_in; s = x + x; b = s * a; w = a * b          # forward
-print(f"forward: p = {p.item():g}, a = {a.item():g}, s = {s.item():g}, b = {b.item():g}, w = {w.item():g}")
+values = forward_graph(x, y, z_in)
+print("forward:  " + ", ".join(f"{k} = {float(v):g}" for k, v in values.items() if k not in "xyz"))
+g, terms = backward_graph(values)
+for k in ["b", "a", "z", "y", "x"]:
+    print(f"∂w/∂{k} = {float(g[k]):>6g}   {len(terms[k])} contribution(s): {', '.join(terms[k])}")
 
-g = {"w": 1.0}                                                      # backward, node by node
-g["b"] = g["w"] * a
-g["a"] = g["w"] * b                 # first use of a (in w)
-g["s"] = g["b"] * a
-g["a"] = g["a"] + g["b"] * s        # second use of a (in b): add
-g["p"] = g["a"] * 1
-g["z"] = g["a"] * 1
-g["x"] = g["s"] * 1 + g["s"] * 1    # the two edges x → +
-g["x"] = g["x"] + g["p"] * y        # the edge x → *
-g["y"] = g["p"] * x
-print("adjoints: " + ", ".join(f"∂w/∂{k} = {float(v):g}" for k, v in g.items()))
-
-closed = {"x": 2 * a**2 + 4 * a * x * y, "y": 4 * a * x**2, "z": 4 * a * x}
+closed = {"x": 2 * values["a"]**2 + 4 * values["a"] * x * y, "y": 4 * values["a"] * x**2, "z": 4 * values["a"] * x}
 auto = dict(zip("xyz", autograd_grad(lambda x, y, z: (x * y + z) * ((x + x) * (x * y + z)), x, y, z_in)))
 for k in "xyz":
     assert cmp(f"∂w/∂{k} closed", g[k], closed[k])
     assert cmp(f"∂w/∂{k} autograd", g[k], auto[k])
+assert len(terms["x"]) == 3 and len(terms["a"]) == 2, "x is used three times, a twice: fan-out sums"
 
 X_, Y_, Z_ = sp.symbols("x y z")
 A_ = X_ * Y_ + Z_
@@ -208,7 +275,7 @@ print("sympy: the closed-form derivatives are exact")
 # backward functions; the dots are autograd's derivatives of `torch.nn.functional`'s activations.
 
 # %%
-zs = torch.linspace(-4, 4, 801)                      # includes z = 0 exactly
+zs = torch.arange(-400, 401) / 100                   # -4 … 4 in steps of 0.01, z = 0 exactly (linspace misses it by 1e-16)
 cases = [
     ("ReLU", F.relu, mlp.relu, mlp.relu_backward),
     ("LeakyReLU(0.01)", lambda v: F.leaky_relu(v, 0.01), mlp.leaky_relu, mlp.leaky_relu_backward),
@@ -231,15 +298,28 @@ print(f"GELU' minimum {gelu_d.min().item():.4f} at z = {zs[gelu_d.argmin()].item
 assert abs(zs[gelu_d.argmin()] + math.sqrt(2)) <= 0.01 and abs(zs[gelu_d.argmax()] - math.sqrt(2)) <= 0.01
 
 # %%
-fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
+def plot_derivative(ax, zs, values, jump):
+    """Draw f'(z); at a jump (z = 0), no vertical line: a closed dot at the value taken there, an open one at the other limit."""
+    if not jump:
+        ax.plot(zs, values, color="tab:blue", lw=2, label="derivative: analytic (mlp.py)")
+        return
+    left, right, at_zero = zs < 0, zs > 0, zs == 0
+    ax.plot(zs[left], values[left], color="tab:blue", lw=2, label="derivative: analytic (mlp.py)")
+    ax.plot(zs[right], values[right], color="tab:blue", lw=2)
+    ax.plot([0], values[at_zero], "o", color="tab:blue", ms=7, label=f"value at z = 0: {values[at_zero].item():g}")
+    ax.plot([0], values[right][:1], "o", mfc="white", mec="tab:blue", mew=1.5, ms=7,
+            label=f"limit from the right: {values[right][0].item():g} (not taken)")
+
+
+fig, axes = plt.subplots(2, 2, figsize=(10, 7))
 for ax, (name, (f_vals, analytic, auto)) in zip(axes.flat, derivs.items()):
     ax.plot(zs, f_vals, color="gray", ls="--", lw=1, label=f"{name}(z)")
-    ax.plot(zs, analytic, color="tab:blue", lw=2, label="derivative: analytic (mlp.py)")
-    ax.plot(zs[::40], auto[::40], "o", color="tab:orange", ms=4, label="derivative: autograd")
-    ax.set(title=f"d/dz {name}", xlabel="z", ylabel="value", ylim=(-0.3, 1.3))
+    plot_derivative(ax, zs, analytic, jump=name in ("ReLU", "LeakyReLU(0.01)"))
+    ax.plot(zs[::40], auto[::40], "x", color="tab:orange", ms=5, label="derivative: autograd")
+    ax.set(title=f"d/dz {name}", xlabel="z", ylabel="f′(z)   (f(z) dashed)", ylim=(-0.3, 1.3))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-fig.suptitle("Derivatives of four activation functions (function dashed)")
+    ax.legend(fontsize=7.5, loc="upper left")
+fig.suptitle("Derivatives of four activation functions: ReLU′ and LeakyReLU′ jump at z = 0 (closed dot = value used)")
 fig.tight_layout()
 save_figure(fig, "activation_derivatives")
 plt.show()

@@ -17,11 +17,12 @@
 # # 05 · Common mistakes — and the checks that catch them
 #
 # Written answers to questions 1.2–1.4 go wrong silently; code does not. Each section below takes one mistake
-# that really appears in student write-ups we reviewed (four answer sheets, two course years — the source is
-# named by file and question, the mistake described in our own words), writes the **wrong** formula as code, and
+# that really appears in student write-ups we reviewed (written answers from two course years; we name the question
+# and describe the mistake in our own words), writes the **wrong** formula as code, and
 # runs the same check the earlier notebooks use. The verdict line must say `MISMATCH` (or the matrix product
 # must fail on its shapes) — and an `assert` makes sure it does, so this notebook fails if a check ever stops
-# catching the mistake. Each wrong formula is shown next to the right one, which passes.
+# catching the mistake. Each wrong formula is shown next to the right one, which passes. Section 7 is the
+# exception: a constant factor worth noting, not an error.
 #
 # Setting: the network of question 1.2 ($f = 5\,\mathrm{ReLU}$, $g$ = identity, $\ell = \|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$) and of
 # question 1.3 ($f=\tanh$, $g=\sigma$, BCE), with $n=3$, $h=4$, $K=2$ — $h\ne K$ on purpose, so that a
@@ -79,7 +80,7 @@ def shape_error(product):
 # %% [markdown]
 # ## Mistake 1 — the slope of $5\,\mathrm{ReLU}$ taken as 1 instead of 5
 #
-# *Seen in:* `004` question 1.2(d), which gives the diagonal of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$ as 1 or 0; the same sheet's
+# *Seen in:* a written answer to question 1.2(d), which gives the diagonal of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$ as 1 or 0; the same answer's
 # 1.2(b) table also drops the factor 5 from $f$'s output. The derivative of $5\max(0,z)$ is $5$ for $z>0$.
 
 # %%
@@ -95,7 +96,7 @@ assert not cmp("→ ŷ without 5", W2 @ torch.relu(W1 @ x + b1) + b2, y_hat)
 # %% [markdown]
 # ## Mistake 2 — sigmoid used where the question says $f = \tanh$
 #
-# *Seen in:* `004` question 1.3(a): the forward table applies $\sigma$ to the hidden layer and the
+# *Seen in:* a written answer to question 1.3(a): the forward table applies $\sigma$ to the hidden layer and the
 # Jacobian is written as $\mathrm{diag}(z_2(1-z_2))$, the sigmoid's. Question 1.3 sets $f=\tanh$, whose Jacobian is
 # $\mathrm{diag}(1-\tanh^2(\boldsymbol{z}_1))$.
 
@@ -109,11 +110,13 @@ assert not cmp("z2 = σ(z1)", torch.sigmoid(z1), torch.tanh(z1))
 # %% [markdown]
 # ## Mistake 3 — the BCE derivative with its sign flipped and the $\frac1K$ dropped
 #
-# *Seen in:* `004` question 1.3(b), whose $\partial\ell/\partial\hat{\boldsymbol{y}}$ has $\frac{y}{\hat y}-\frac{1-y}{1-\hat y}$ — the negative of the
+# *Seen in:* a written answer to question 1.3(b), whose $\partial\ell/\partial\hat{\boldsymbol{y}}$ has $\frac{y}{\hat y}-\frac{1-y}{1-\hat y}$ — the negative of the
 # right expression — with no $\frac1K$, and arranged as a $K\times K$ diagonal matrix instead of a $1\times K$ row;
-# and `001` question 1.3(b), with the right sign but no $\frac1K$. The right one (notebook 02):
+# and another written answer to 1.3(b), with the right sign but no $\frac1K$. The right one (notebook 02):
 # $\partial\ell/\partial\hat{\boldsymbol{y}} = \frac1K\big[\frac{\hat y_i-y_i}{\hat y_i(1-\hat y_i)}\big]_i$, a $1\times K$ row.
-# A flipped sign is the worst of the three: a gradient step then *climbs* the loss.
+# The errors differ in kind. A flipped sign is the worst: a gradient step then *climbs* the loss. A missing $\frac1K$
+# only makes every step $K$ times longer (the learning rate could absorb it, though the written derivative is still
+# wrong); the $K\times K$ arrangement is a shape error. The code takes the sign and the size one at a time.
 
 # %%
 z3c = torch.tensor([0.8, -1.2])                       # logits of a classifier, and 0/1 targets
@@ -123,29 +126,34 @@ bce = lambda q: F.binary_cross_entropy(q, t)           # mean over K = (1/K) Σ
 J_bce = jacobian(bce, p).reshape(1, K)
 assert cmp("right dl/dŷ", ((p - t) / (p * (1 - p))).reshape(1, K) / K, J_bce)
 
-wrong_004 = torch.diag(t / p - (1 - t) / (1 - p))      # sign flipped, no 1/K, K×K
-assert not cmp("004: as K×K", wrong_004, J_bce)
-assert not cmp("004: as a row", torch.diagonal(wrong_004).reshape(1, K), J_bce)
-wrong_001 = ((p - t) / (p * (1 - p))).reshape(1, K)    # right sign, no 1/K
-assert not cmp("001: no 1/K", wrong_001, J_bce)
-assert cmp("001 × 1/K", wrong_001 / K, J_bce)          # ... it is off by exactly K
+wrong_flipped = torch.diag(t / p - (1 - t) / (1 - p))  # the first answer: sign flipped, no 1/K, K×K
+assert not cmp("flipped, K×K", wrong_flipped, J_bce)
+assert not cmp("flipped, a row", torch.diagonal(wrong_flipped).reshape(1, K), J_bce)
+assert cmp("its sign and K put back", -torch.diagonal(wrong_flipped).reshape(1, K) / K, J_bce)
+wrong_no_1_over_K = ((p - t) / (p * (1 - p))).reshape(1, K)   # the second answer: right sign, no 1/K
+assert not cmp("no 1/K", wrong_no_1_over_K, J_bce)
+assert cmp("no 1/K, × 1/K", wrong_no_1_over_K / K, J_bce)    # ... it is off by exactly K
 
-# consequence of the sign: one gradient step on the logits with the flipped derivative
-step = lambda g: z3c - 0.5 * (g.flatten() * p * (1 - p))              # chain through σ'
+# the two errors have different consequences; take them one at a time. One gradient step on the logits
+# (chained through σ'), with the right derivative, with only its sign flipped, and with only the 1/K missing:
+step = lambda g: z3c - 0.5 * (g.flatten() * p * (1 - p))
 loss_before = bce(p).item()
-loss_right = bce(torch.sigmoid(step(J_bce))).item()
-loss_wrong = bce(torch.sigmoid(step(torch.diagonal(wrong_004)))).item()
-print(f"BCE {loss_before:.4f} → right step {loss_right:.4f}, flipped-sign step {loss_wrong:.4f}")
-assert loss_right < loss_before < loss_wrong
+loss_after = {name: bce(torch.sigmoid(step(g))).item()
+              for name, g in [("right", J_bce), ("sign flipped", -J_bce), ("1/K missing (K× larger)", K * J_bce)]}
+print(f"BCE before the step {loss_before:.4f}; after one step: "
+      + ", ".join(f"{name} {value:.4f}" for name, value in loss_after.items()))
+assert loss_after["sign flipped"] > loss_before, "a flipped sign climbs the loss"
+assert loss_after["right"] < loss_before and loss_after["1/K missing (K× larger)"] < loss_before, \
+    "a missing 1/K only scales the step: for a small step the loss still goes down"
 
 # %% [markdown]
 # ## Mistake 4 — gradients in denominator layout
 #
-# *Seen in:* `000` questions 1.2(c)–(d) and `002` questions 1.2(c)–(d): $\partial\ell/\partial\hat{\boldsymbol{y}}$ written as a $K\times1$
+# *Seen in:* two written answers to questions 1.2(c)–(d): $\partial\ell/\partial\hat{\boldsymbol{y}}$ written as a $K\times1$
 # column and $\partial\ell/\partial\boldsymbol{W}^{(2)}$ as a $K\times h$ matrix (input-shaped, like PyTorch's `.grad`). The homework
 # demands numerator layout — $1\times K$ and $h\times K$ — and counts a missing transpose as wrong. The numbers are
 # right, the layout is not; and mixing the two layouts in one chain rule produces products that do not exist
-# (`002`'s $\partial\ell/\partial\boldsymbol{z}_1$ multiplies an $h\times1$ column by the $h\times h$ Jacobian from the right).
+# (one of them computes $\partial\ell/\partial\boldsymbol{z}_1$ by multiplying an $h\times1$ column by the $h\times h$ Jacobian from the right).
 
 # %%
 J_l = jacobian(lambda v: ((v - y.flatten()) ** 2).sum(), y_hat.flatten()).reshape(1, K)   # numerator: 1×K
@@ -161,7 +169,7 @@ assert shape_error(lambda: (W2.T @ delta.T) @ dz2_dz1)
 # %% [markdown]
 # ## Mistake 5 — an identity matrix of the wrong size
 #
-# *Seen in:* `002` question 1.2(c), which writes $\partial\boldsymbol{z}_1/\partial\boldsymbol{b}^{(1)} = I_K$. Since $\boldsymbol{z}_1 = \boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$
+# *Seen in:* a written answer to question 1.2(c), which writes $\partial\boldsymbol{z}_1/\partial\boldsymbol{b}^{(1)} = I_K$. Since $\boldsymbol{z}_1 = \boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$
 # has $h$ entries, the Jacobian is $I_h$. With $h = K$ this slips through unnoticed; here $h \ne K$.
 
 # %%
@@ -175,7 +183,7 @@ assert cmp("right dl/db1", dl_dz1 @ torch.eye(h), ref["b1"])
 # %% [markdown]
 # ## Mistake 6 — the right factors in an order that does not multiply
 #
-# *Seen in:* `001` question 1.2(c): $\partial\ell/\partial\boldsymbol{W}^{(2)}$ is written as $\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$ times $\boldsymbol{z}_2$
+# *Seen in:* a written answer to question 1.2(c): $\partial\ell/\partial\boldsymbol{W}^{(2)}$ is written as $\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$ times $\boldsymbol{z}_2$
 # *on the right* (a $1\times K$ row times an $h\times1$ column), and $\partial\ell/\partial\boldsymbol{W}^{(1)}$ ends with $\boldsymbol{x}$ on the
 # right (a $1\times h$ row times an $n\times1$ column). In numerator layout the input vector goes on the **left**:
 # $\boldsymbol{z}_2\,\boldsymbol{\delta}$ and $\boldsymbol{x}\,(\cdots)$ — outer products.
@@ -187,25 +195,29 @@ assert cmp("right dl/dW2", z2 @ delta, ref["W2"])
 assert cmp("right dl/dW1", x @ (delta @ W2 @ dz2_dz1), ref["W1"])
 
 # %% [markdown]
-# ## Mistake 7 — `nn.MSELoss()` for the homework's $\|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$
+# ## 7 — a factor to note, not a mistake: `nn.MSELoss()` for the homework's $\|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$
 #
-# *Seen in:* `001` question 1.2(a), which trains the sum-of-squares loss with `nn.MSELoss()`. That loss is the
-# *mean* over the $K$ outputs: its gradients are $\frac1K$ of the homework's, which silently changes the learning
-# rate by a factor $K$ (notebook 01 puts the factor back explicitly).
+# *Seen in:* a written answer to question 1.2(a), which trains the sum-of-squares loss with `nn.MSELoss()`. That
+# loss is the *mean* over the $K$ outputs, so its value and its gradients are exactly $\frac1K$ of the homework's. This
+# is a constant factor, and a learning rate $K$ times larger absorbs it: SGD then takes exactly the same steps. Worth
+# noting (and putting back, as notebook 01 does, when the numbers are compared), but not wrong.
 
 # %%
 mse_mean = lambda *p: nn.MSELoss()(regression(*p)[3], y)
 grads_mean = autograd_grad(mse_mean, W1, b1, W2, b2)
-assert not cmp("MSELoss dW1", grads_mean[0].T, ref["W1"])
-assert cmp("MSELoss dW1 · K", K * grads_mean[0].T, ref["W1"])
+for name, g in zip(names, grads_mean):
+    assert cmp(f"MSELoss d{name} · K", K * g.T, ref[name])               # exactly 1/K of the homework's
+eta = 0.01                                                                 # the same SGD step, learning rate K·η
+for name, theta, g_mean in zip(names, (W1, b1, W2, b2), grads_mean):
+    assert cmp(f"step {name}: K·η", theta - (K * eta) * g_mean, theta - eta * ref[name].T)
 
 # %% [markdown]
 # ## Mistake 8 — an integration slip in the tanh-logistic loss (question 1.4(3))
 #
-# *Seen in:* `000` question 1.4(3). To reproduce the update rule, the loss must satisfy
-# $\frac{dL}{d\hat y} = \frac{\hat y - y}{1-\hat y^2}$ (with $\hat y=\tanh z$). The intermediate antiderivative on that sheet,
+# *Seen in:* a written answer to question 1.4(3). To reproduce the update rule, the loss must satisfy
+# $\frac{dL}{d\hat y} = \frac{\hat y - y}{1-\hat y^2}$ (with $\hat y=\tanh z$). The intermediate antiderivative in that answer,
 # $-\tfrac12\big[(1+\hat y)\log(1+\hat y) + (1-\hat y)\log(1-\hat y)\big]$, has $\hat y$ where the label $y$ belongs in the
-# two coefficients, so it does not depend on $y$ at all — its derivative is $-\operatorname{artanh}\hat y$. (The sheet's final
+# two coefficients, so it does not depend on $y$ at all — its derivative is $-\operatorname{artanh}\hat y$. (The answer's final
 # answer, with $y$ in those places, is right: it equals $\log\cosh z - yz$ from notebook 03.)
 
 # %%
@@ -230,13 +242,13 @@ for label in (-1.0, 1.0):
 # %% [markdown]
 # ## Summary
 #
-# | # | mistake | where we saw it | what catches it |
-# |---|---------|-----------------|-----------------|
-# | 1 | $5\,\mathrm{ReLU}$' as 1/0, and the 5 missing in the forward pass | `004` 1.2(b), 1.2(d) | `cmp` vs `jacobian`; downstream gradient |
-# | 2 | sigmoid where $f=\tanh$ | `004` 1.3(a) | `cmp` of forward value and Jacobian |
-# | 3 | BCE derivative: sign flipped, $\frac1K$ dropped, $K\times K$ | `004` 1.3(b); $\frac1K$ only: `001` 1.3(b) | `cmp` (shape and values); the loss goes up |
-# | 4 | denominator layout | `000`, `002` 1.2(c)–(d) | `cmp` shape check; mixed-layout product fails |
-# | 5 | $I_K$ where $I_h$ is meant | `002` 1.2(c) | `cmp` shape check; product fails |
-# | 6 | factors in a non-multiplying order | `001` 1.2(c) | the matrix product fails |
-# | 7 | `nn.MSELoss()` (mean) for a sum of squares | `001` 1.2(a) | `cmp`: off by exactly $K$ |
-# | 8 | antiderivative without the label | `000` 1.4(3) | sympy and `cmp` on the derivative |
+# | # | mistake | seen in a written answer to | what catches it |
+# |---|---------|-----------------------------|-----------------|
+# | 1 | $5\,\mathrm{ReLU}$' as 1/0, and the 5 missing in the forward pass | 1.2(b), 1.2(d) | `cmp` vs `jacobian`; downstream gradient |
+# | 2 | sigmoid where $f=\tanh$ | 1.3(a) | `cmp` of forward value and Jacobian |
+# | 3 | BCE derivative: sign flipped, $\frac1K$ dropped, $K\times K$ | 1.3(b) (twice; once $\frac1K$ only) | `cmp` (shape and values); the flipped sign raises the loss |
+# | 4 | denominator layout | 1.2(c)–(d) (twice) | `cmp` shape check; mixed-layout product fails |
+# | 5 | $I_K$ where $I_h$ is meant | 1.2(c) | `cmp` shape check; product fails |
+# | 6 | factors in a non-multiplying order | 1.2(c) | the matrix product fails |
+# | 7 | *a factor to note, not a mistake:* `nn.MSELoss()` (mean) for a sum of squares | 1.2(a) | `cmp`: exactly $\frac1K$; the learning rate absorbs it |
+# | 8 | antiderivative without the label | 1.4(3) | sympy and `cmp` on the derivative |
