@@ -45,6 +45,12 @@
 #
 # Every formula below is followed by code that fails (an `assert`) if the formula is wrong;
 # `cmp` prints one verdict line per tensor.
+#
+# **Exercises first.** Before each worked answer there is an exercise cell: replace the `None`
+# placeholder with your answer and run the cell. `lab.exercises` evaluates it on random draws
+# (sizes $n \ne h \ne K$, so a missing transpose cannot hide), compares it with autograd, and prints
+# one line: `not answered yet`, `correct`, `wrong: <the mistake, named> — <a hint>`, or the shape it
+# expected. The worked answer follows, collapsed: open it after you have tried.
 
 # %%
 import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))  # repo root
@@ -55,6 +61,7 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from torch.autograd.functional import jacobian
 
 import mlp
+from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import autograd_grad, cmp, fmt_err, numerical_grad
 from lab.theory import show
@@ -77,6 +84,27 @@ print(model)
 # %% [markdown]
 # ## 1.2(a) The five steps of training with SGD on one batch
 #
+# **Exercise.** Put the five steps of one SGD step with PyTorch in the order you would run them, using
+# the names of `exercises.STEP_MENU` (`"forward"`, `"loss"`, `"zero_grad"`, `"backward"`, `"step"`). The check
+# runs your order on a small model whose `.grad` still holds the gradient of an earlier batch.
+
+# %% tags=["exercise"]
+my_steps = None       # e.g. ["...", "...", "...", "...", "..."]
+exercises.check_steps(my_steps)
+
+# %% [markdown]
+# **Exercise.** Step 2 in code: the loss of a batch `y_hat`, `Y` (one example per row) for the homework's
+# $\ell(\hat{\boldsymbol{y}},\boldsymbol{y}) = \|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$. (A constant factor is accepted — the
+# learning rate absorbs it — and the verdict says which one you used.)
+
+# %% tags=["exercise"]
+def my_batch_loss(y_hat, Y):
+    return None       # your expression in y_hat and Y
+
+
+exercises.check_batch_loss(my_batch_loss)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # For a batch $\{(\boldsymbol{x}_b,\boldsymbol{y}_b)\}_{b=1}^{B}$ and parameters
 # $\theta = (\boldsymbol{W}^{(1)},\boldsymbol{b}^{(1)},\boldsymbol{W}^{(2)},\boldsymbol{b}^{(2)})$:
 #
@@ -92,7 +120,7 @@ print(model)
 # $G_{\text{old}} + \nabla_\theta L$. The code runs the five steps and checks that after `optimizer.step()`
 # every parameter equals $\theta - \eta\nabla_\theta L$ up to float64 rounding (the differences printed below).
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 B, eta = 8, 0.05
 X, Y = torch.randn(B, n), torch.randn(B, K)
 optimizer = torch.optim.SGD(model.parameters(), lr=eta)
@@ -117,10 +145,13 @@ loss_after = ((model(X) - Y) ** 2).sum(dim=1).mean()
 print(f"loss after the step:  {loss_after.item():.4f}")
 assert loss_after < loss, "one small SGD step should lower the loss"
 
-# %% [markdown]
+exercises.check_steps(["forward", "loss", "zero_grad", "backward", "step"])
+exercises.check_batch_loss(lambda y_hat, Y: ((y_hat - Y) ** 2).sum(dim=1).mean())
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # Why step 3 matters: a second `backward()` without `zero_grad()` adds the new gradient to the old one.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 loss2 = ((model(X) - Y) ** 2).sum(dim=1).mean()
 fresh = torch.autograd.grad(loss2, list(model.parameters()), retain_graph=True)   # the gradient alone
 loss2.backward()                                  # no zero_grad(): .grad still holds step 4's gradient
@@ -131,6 +162,19 @@ optimizer.zero_grad()
 # %% [markdown]
 # ## 1.2(b) Inputs and outputs of each layer for one data point
 #
+# **Exercise.** Write the forward pass for one data point with $\boldsymbol{x},\boldsymbol{y},\boldsymbol{W}^{(1)},\boldsymbol{b}^{(1)},
+# \boldsymbol{W}^{(2)},\boldsymbol{b}^{(2)}$ only (column vectors: `x` is $n\times1$, `b1` is $h\times1$): return the outputs
+# $\boldsymbol{z}_1,\boldsymbol{z}_2,\boldsymbol{z}_3,\hat{\boldsymbol{y}}$ of the four layers and the loss $\ell$ (each layer's input is
+# the previous one's output).
+
+# %% tags=["exercise"]
+def my_forward(x, y, W1, b1, W2, b2):
+    return None       # return z1, z2, z3, y_hat, ell
+
+
+exercises.check_forward(my_forward)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # Using only $\boldsymbol{x},\boldsymbol{y},\boldsymbol{W}^{(1)},\boldsymbol{b}^{(1)},\boldsymbol{W}^{(2)},\boldsymbol{b}^{(2)}$
 # (with $(\cdot)^+ = \max(\cdot, 0)$ element-wise):
 #
@@ -147,7 +191,7 @@ optimizer.zero_grad()
 # `nn.Module` sees (forward hooks on every layer) and with `mlp.py`'s forward cache. PyTorch stores a data
 # point as a *row* $(1\times n)$, i.e. $\boldsymbol{x}^\top$, so the module's tensors are the transposes of ours.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 torch.manual_seed(1)
 x = torch.randn(n, 1)                 # one data point, a column vector
 y = torch.randn(K, 1)
@@ -180,7 +224,7 @@ net.forward(x.T)
 for key, layer in [("z1", "Linear1"), ("z2", "f"), ("z3", "Linear2"), ("y_hat", "g")]:
     assert cmp(f"mlp {key}", net.cache[key], table[layer][1].T)
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 print("values for this data point (column vectors printed as rows):")
 for layer, (inp, outp) in table.items():
     show(f"  {layer:<8} in ", inp.T)
@@ -189,9 +233,47 @@ show("  loss ℓ", loss_formula)
 z1 = W1 @ x + b1
 assert (z1 > 0).any() and (z1 < 0).any(), "pick a point with active and inactive hidden units"
 
+
+def forward_12(x, y, W1, b1, W2, b2):
+    """The table's outputs, as a function: the worked answer passed to the exercise's check."""
+    z1 = W1 @ x + b1
+    z2 = 5 * torch.relu(z1)
+    z3 = W2 @ z2 + b2
+    return z1, z2, z3, z3, ((z3 - y) ** 2).sum()
+
+
+exercises.check_forward(forward_12)
+
 # %% [markdown]
 # ## 1.2(c) The backward pass in numerator layout
 #
+# **Exercise.** Write the four gradients $\partial\ell/\partial\boldsymbol{W}^{(1)}$, $\partial\ell/\partial\boldsymbol{b}^{(1)}$,
+# $\partial\ell/\partial\boldsymbol{W}^{(2)}$, $\partial\ell/\partial\boldsymbol{b}^{(2)}$ in numerator layout, each as a function whose
+# arguments are among the variables the question allows: `x, y, W1, b1, W2, b2, dl_dyhat, dz2_dz1, dyhat_dz3`
+# ($\partial\ell/\partial\hat{\boldsymbol{y}}$ is $1\times K$, $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$ is $h\times h$,
+# $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$ is $K\times K$). Name only the arguments you use; a name the question
+# does not allow (such as `z1`) is refused.
+
+# %% tags=["exercise"]
+def my_dl_dW1(x, W2, dl_dyhat, dz2_dz1, dyhat_dz3):
+    return None
+
+
+def my_dl_db1(W2, dl_dyhat, dz2_dz1, dyhat_dz3):
+    return None
+
+
+def my_dl_dW2(x, W1, b1, dl_dyhat, dyhat_dz3):
+    return None
+
+
+def my_dl_db2(dl_dyhat, dyhat_dz3):
+    return None
+
+
+exercises.check_gradients(my_dl_dW1, my_dl_db1, my_dl_dW2, my_dl_db2)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # Write $\boldsymbol{\delta} = \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$
 # ($1\times K$), the derivative of $\ell$ with respect to $\boldsymbol{z}_3$. The chain rule in numerator layout
 # multiplies Jacobians **left to right from the loss**:
@@ -218,7 +300,7 @@ assert (z1 > 0).any() and (z1 < 0).any(), "pick a point with active and inactive
 # $(n\times 1)(1\times h) = n\times h$. PyTorch's `.grad` is the transpose:
 # `W2.grad` $= (\partial\ell/\partial\boldsymbol{W}^{(2)})^\top$ ($K\times h$), `b2.grad` $= (\partial\ell/\partial\boldsymbol{b}^{(2)})^\top$ flattened.
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # ### The shapes, drawn
 #
 # Forward along the top (each value with its shape, each function with its parameters), backward along the bottom:
@@ -226,7 +308,7 @@ assert (z1 > 0).any() and (z1 < 0).any(), "pick a point with active and inactive
 # A product of Jacobians is defined only when the inner sizes meet, which is what the walk-through below checks
 # product by product.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 def shape_diagram():
     fig, ax = plt.subplots(figsize=(16, 5))
     values = [(r"$\boldsymbol{x}$", "n×1", ""), (r"$\boldsymbol{z}_1$", "h×1", "1×h"), (r"$\boldsymbol{z}_2$", "h×1", "1×h"),
@@ -275,7 +357,7 @@ fig = shape_diagram()
 save_figure(fig, "shapes_1_2c")
 plt.show()
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 # the three Jacobians the answer may use (their elements are question 1.2(d))
 z1 = W1 @ x + b1
 y_hat = 5 * W2 @ torch.relu(W1 @ x + b1) + b2
@@ -303,6 +385,13 @@ for name, g in ours.items():
     # .grad has the parameter's shape: it is the TRANSPOSE of the numerator-layout derivative
     assert cmp(f"dl/d{name}ᵀ", g.T.reshape(grad.shape), grad)
 
+# the same four formulas as functions of the allowed variables, for the exercise's check
+exercises.check_gradients(
+    dl_dW1=lambda x, W2, dl_dyhat, dz2_dz1, dyhat_dz3: x @ (dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1),
+    dl_db1=lambda W2, dl_dyhat, dz2_dz1, dyhat_dz3: dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1,
+    dl_dW2=lambda x, W1, b1, dl_dyhat, dyhat_dz3: 5 * torch.relu(W1 @ x + b1) @ (dl_dyhat @ dyhat_dz3),
+    dl_db2=lambda dl_dyhat, dyhat_dz3: dl_dyhat @ dyhat_dz3)
+
 # %% tags=["solution"] jupyter={"source_hidden": true}
 # 1.2(c) with this data point's numbers (n = 3, h = 4, K = 2): each product, the shapes of its factors under it
 def product(label, *factors):
@@ -326,14 +415,14 @@ walk["W1"] = product("∂ℓ/∂W⁽¹⁾ = x · ∂ℓ/∂b⁽¹⁾", x, walk["
 for name, value in walk.items():
     assert torch.equal(value, ours[name]), name
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # The transpose is not optional: compared *without* it, the shapes disagree ($h\times K$ against $K\times h$) and
 # the check says so. And `mlp.py`, which stores gradients in `.grad`'s layout for a *mean* loss, agrees once the
 # factor $K$ is put back: `mlp.mse_loss` returns $J = \ell/K$ and $\partial J/\partial\hat{\boldsymbol{y}} = (\partial\ell/\partial\hat{\boldsymbol{y}})/K$.
 # (No transpose: for one data point `mlp.py`'s `dJdy_hat` has $\hat{\boldsymbol{y}}$'s batch shape $1\times K$, a row, and so has
 # $\partial\ell/\partial\hat{\boldsymbol{y}}$ in numerator layout.)
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 v = cmp("no transpose", dl_dW2, params["W2"].grad)
 assert not v, "a K×h .grad must not pass as an h×K numerator-layout derivative"
 
@@ -411,6 +500,25 @@ assert kink_errors[10 * eps] < 1e-4, "beyond ε from the kink, the two agree aga
 # %% [markdown]
 # ## 1.2(d) The elements of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$, $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$ and $\partial\ell/\partial\hat{\boldsymbol{y}}$
 #
+# **Exercise.** Write the three Jacobians as functions: `dz2_dz1(z1)` ($h\times h$), `dyhat_dz3(z3)` ($K\times K$) and
+# `dl_dyhat(y_hat, y)` ($1\times K$); `z1`, `z3`, `y_hat`, `y` are column vectors.
+
+# %% tags=["exercise"]
+def my_dz2_dz1(z1):
+    return None
+
+
+def my_dyhat_dz3(z3):
+    return None
+
+
+def my_dl_dyhat(y_hat, y):
+    return None
+
+
+exercises.check_jacobians(my_dz2_dz1, my_dyhat_dz3, my_dl_dyhat)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # $f$ acts element by element, so $z_{2,i}$ depends on $z_{1,i}$ only and the Jacobian is diagonal. The slope of
 # $5\,\mathrm{ReLU}$ is **5** where the unit is active (not 1):
 #
@@ -428,7 +536,7 @@ assert kink_errors[10 * eps] < 1e-4, "beyond ε from the kink, the two agree aga
 # with rows = outputs — numerator layout. For a scalar output it returns the input's shape $(K,)$, which we
 # read as the $1\times K$ row.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 z3 = y_hat                                                  # g = identity
 J_f = jacobian(lambda z: 5 * torch.relu(z), z1.flatten())
 J_g = jacobian(lambda z: z, z3.flatten())
@@ -442,7 +550,11 @@ show("dz2/dz1", dz2_dz1, 1)
 show("dŷ/dz3", dyhat_dz3, 1)
 show("dl/dŷ", dl_dyhat)
 
-# %% [markdown]
+exercises.check_jacobians(dz2_dz1=lambda z1: torch.diag(5.0 * (z1.flatten() > 0)),
+                          dyhat_dz3=lambda z3: torch.eye(z3.shape[0]),
+                          dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # **Summary.** Forward: $\boldsymbol{z}_1\in\mathbb{R}^h$, $\boldsymbol{z}_2 = 5\boldsymbol{z}_1^+$, $\hat{\boldsymbol{y}} = \boldsymbol{z}_3\in\mathbb{R}^K$.
 # Backward (numerator layout): $\partial\ell/\partial\boldsymbol{W}^{(2)}$ is $h\times K$, $\partial\ell/\partial\boldsymbol{W}^{(1)}$ is $n\times h$,
 # bias derivatives are rows; `.grad` is their transpose. Notebook 02 changes $f$, $g$ and the loss;

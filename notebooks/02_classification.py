@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch.autograd.functional import jacobian
 
 import mlp
+from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import autograd_grad, cmp, fmt_err, numerical_grad
 from lab.theory import show
@@ -59,24 +60,30 @@ def forward(x, W1, b1, W2, b2):
     return z1, z2, z3, torch.sigmoid(z3)
 
 
-def numerator_grads(x, W2, dl_dyhat, dyhat_dz3, dz2_dz1, z2):
-    """The four formulas of 1.2(c), unchanged in form (numerator layout)."""
-    delta = dl_dyhat @ dyhat_dz3                                 # 1×K
-    return {"W1": x @ (delta @ W2 @ dz2_dz1),                    # n×h
-            "b1": delta @ W2 @ dz2_dz1,                          # 1×h
-            "W2": z2 @ delta,                                    # h×K
-            "b2": delta}                                         # 1×K
-
-
-def check_against_autograd(ours, loss_fn):
-    """cmp each numerator-layout gradient, transposed, with autograd's gradient (parameter's shape)."""
-    refs = autograd_grad(loss_fn, W1, b1, W2, b2)
-    return all([cmp(f"dl/d{name}ᵀ", ours[name].T, ref) for name, ref in zip(["W1", "b1", "W2", "b2"], refs)])
-
-
 # %% [markdown]
 # ## 1.3(a) $f=\tanh$, $g=\sigma$, same MSE loss: what changes
 #
+# **Exercise.** What changes in the forward table of 1.2(b), the gradients of 1.2(c) and the elements of 1.2(d)? Write
+# the three Jacobians of the new network as functions: `dz2_dz1(z1)` ($h\times h$), `dyhat_dz3(z3)` ($K\times K$) and
+# `dl_dyhat(y_hat, y)` ($1\times K$), column vectors in, numerator layout out. The check also recognises the answers
+# of 1.2 kept by mistake.
+
+# %% tags=["exercise"]
+def my_dz2_dz1(z1):
+    return None
+
+
+def my_dyhat_dz3(z3):
+    return None
+
+
+def my_dl_dyhat(y_hat, y):
+    return None
+
+
+exercises.check_jacobians(my_dz2_dz1, my_dyhat_dz3, my_dl_dyhat, question="1.3a")
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # **In (b), the forward table**, only the two activation rows change:
 #
 # | layer | input | output |
@@ -102,7 +109,22 @@ def check_against_autograd(ours, loss_fn):
 #
 # with $\boldsymbol{z}_1 = \boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$ and $\boldsymbol{z}_3 = \boldsymbol{W}^{(2)}\tanh(\boldsymbol{z}_1)+\boldsymbol{b}^{(2)}$.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def numerator_grads(x, W2, dl_dyhat, dyhat_dz3, dz2_dz1, z2):
+    """The four formulas of 1.2(c), unchanged in form (numerator layout)."""
+    delta = dl_dyhat @ dyhat_dz3                                 # 1×K
+    return {"W1": x @ (delta @ W2 @ dz2_dz1),                    # n×h
+            "b1": delta @ W2 @ dz2_dz1,                          # 1×h
+            "W2": z2 @ delta,                                    # h×K
+            "b2": delta}                                         # 1×K
+
+
+def check_against_autograd(ours, loss_fn):
+    """cmp each numerator-layout gradient, transposed, with autograd's gradient (parameter's shape)."""
+    refs = autograd_grad(loss_fn, W1, b1, W2, b2)
+    return all([cmp(f"dl/d{name}ᵀ", ours[name].T, ref) for name, ref in zip(["W1", "b1", "W2", "b2"], refs)])
+
+
 z1, z2, z3, y_hat = forward(x, W1, b1, W2, b2)
 
 # (b) the table's expressions against an nn.Module and mlp.py's cache
@@ -127,7 +149,12 @@ assert cmp("dl/dŷ", dl_dyhat, jacobian(lambda v: ((v - y.flatten()) ** 2).sum()
 show("diag of dz2/dz1", torch.diagonal(dz2_dz1))
 show("diag of dŷ/dz3", torch.diagonal(dyhat_dz3))
 
-# %%
+sig = lambda v: torch.sigmoid(v.flatten())
+exercises.check_jacobians(dz2_dz1=lambda z1: torch.diag(1 - torch.tanh(z1.flatten()) ** 2),
+                          dyhat_dz3=lambda z3: torch.diag(sig(z3) * (1 - sig(z3))),
+                          dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T, question="1.3a")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
 # (c) the same four formulas, now with tanh's and σ's Jacobians, against autograd
 ours_mse = numerator_grads(x, W2, dl_dyhat, dyhat_dz3, dz2_dz1, torch.tanh(W1 @ x + b1))
 for name, g in ours_mse.items():
@@ -136,7 +163,25 @@ mse = lambda W1, b1, W2, b2: ((forward(x, W1, b1, W2, b2)[3] - y) ** 2).sum()
 assert check_against_autograd(ours_mse, mse)
 
 # %% [markdown]
-# ## 1.3(b) Binary cross-entropy: what changes, and why $\partial\ell/\partial\boldsymbol{z}_3 = (\hat{\boldsymbol{y}}-\boldsymbol{y})^\top/K$
+# ## 1.3(b) Binary cross-entropy: what changes
+#
+# **Exercise.** With $\ell_{\mathrm{BCE}}$, write $\partial\ell/\partial\hat{\boldsymbol{y}}$ as a function `dl_dyhat(y_hat, y)` ($1\times K$), and the
+# product $\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$, simplified, as a function `dl_dz3(y_hat, y)` ($1\times K$); `y` holds 0/1
+# targets, both are column vectors.
+
+# %% tags=["exercise"]
+def my_dl_dyhat(y_hat, y):
+    return None
+
+
+def my_dl_dz3(y_hat, y):
+    return None
+
+
+exercises.check_bce_gradient(my_dl_dyhat, my_dl_dz3)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# **Why $\partial\ell/\partial\boldsymbol{z}_3 = (\hat{\boldsymbol{y}}-\boldsymbol{y})^\top/K$.**
 #
 # **(b) forward table:** unchanged except the loss row, which becomes
 # $\ell = \frac1K\sum_i -\big[y_i\log\hat y_i + (1-y_i)\log(1-\hat y_i)\big]$ with
@@ -161,7 +206,7 @@ assert check_against_autograd(ours_mse, mse)
 #
 # The same derivation, one step at a time, in sympy (one output, so the sum has one term; the $\frac1K$ stays):
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 z, yy, Ks = sp.symbols("z y K", real=True)
 p = sp.Symbol("p", positive=True)                       # p stands for ŷ = σ(z)
 sigma = 1 / (1 + sp.exp(-z))
@@ -182,7 +227,7 @@ assert not is_zero(step3 - (yy - sigma) / Ks)           # the test can fail: the
 assert is_zero(sp.diff(ell_p.subs(p, sigma), z) - (sigma - yy) / Ks)
 print("checked: dℓ/dz = (σ(z) - y)/K")
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 dl_dyhat_bce = ((y_hat - y) / (y_hat * (1 - y_hat))).T / K             # 1×K
 bce = lambda W1, b1, W2, b2: F.binary_cross_entropy(forward(x, W1, b1, W2, b2)[3], y)   # mean over K = 1/K·Σ
 assert cmp("dl/dŷ (BCE)", dl_dyhat_bce,
@@ -200,6 +245,9 @@ assert cmp("mlp dJ/dŷ", dJdy_hat, dl_dyhat_bce)
 net.clear_grad_and_cache(); net.forward(x.T); net.backward(dJdy_hat)
 for name, g in ours_bce.items():
     assert cmp(f"mlp dJd{name}", net.grads[f"dJd{name}"], g.T.reshape(net.grads[f"dJd{name}"].shape))
+
+exercises.check_bce_gradient(dl_dyhat=lambda y_hat, y: ((y_hat - y) / (y_hat * (1 - y_hat))).T / y.shape[0],
+                             dl_dz3=lambda y_hat, y: (y_hat - y).T / y.shape[0])
 
 # %% [markdown]
 # ### A second, independent check: centred finite differences
@@ -229,7 +277,7 @@ for loss_name, loss_fn in losses_13.items():
           + ", ".join(f"{name} {fmt_err(e)}" for name, e in errors.items()))
     assert max(errors.values()) < 1e-7
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # ### Why the fused form (BCE-with-logits) is numerically safer
 #
 # Computed in two stages, the loss first rounds $\hat y = \sigma(z_3)$ and then takes $\log(1-\hat y)$. For a
@@ -242,7 +290,7 @@ for loss_name, loss_fn in losses_13.items():
 # $-[y\log\sigma(z)+(1-y)\log(1-\sigma(z))] = \max(z,0) - yz + \log(1+e^{-|z|})$ (no overflow, no $\log 0$) and its
 # gradient is exactly the simplified $\sigma(z)-y$ derived above.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 z_bad = torch.tensor([40.0], dtype=torch.float32)         # a saturated logit, target 0
 t = torch.tensor([0.0], dtype=torch.float32)
 print(f"float32 sigmoid(40) == 1.0: {torch.sigmoid(z_bad).item() == 1.0}")
@@ -280,33 +328,18 @@ assert cmp("fused dℓ/dz", torch.tensor(rows["BCE-with-logits (fused)"][1]), to
 #
 # $$\frac{\partial L}{\partial\boldsymbol{z}_l} = \Big(\frac{\partial L}{\partial\boldsymbol{z}_{l+1}}\boldsymbol{W}^{(l+1)}\Big)\odot f'(\boldsymbol{z}_l)^\top .$$
 #
-# **The per-layer gain.** With independent zero-mean weights of variance $v/\text{fan-in}$ (square layers), multiplying
-# by $\boldsymbol{W}^{(l+1)}$ multiplies the expected squared norm of the backward signal by $v$, the *weight gain*; the
-# element-wise product with $f'(\boldsymbol{z}_l)$ multiplies it by about $\mathbb{E}[f'(z)^2]$. So each layer scales
-# $\|\partial L/\partial\boldsymbol{z}_l\|^2$ by
-#
-# $$\text{gain}_l \approx v\cdot\mathbb{E}\big[f'(\boldsymbol{z}_l)^2\big],$$
-#
-# and $L$ layers multiply $L$ such gains: anything steadily below 1 vanishes geometrically, anything above 1 explodes.
-#
-# * **sigmoid**: $\sigma' \le \tfrac14$, so $\mathbb{E}[\sigma'^2] \le \tfrac1{16}$ and the gain is at most $v/16$: with He's $v = 2$, at most $\tfrac18$
-#   per layer. No reasonable initialisation rescues it, and larger weights only push $z$ into the flat tails.
-# * **ReLU**: $\mathrm{ReLU}'$ is 1 on active units and 0 on inactive ones, so $\mathbb{E}[\mathrm{ReLU}'^2]$ is the fraction of active
-#   units, about $\tfrac12$. The inactive half *does* shrink the signal: it halves its energy at every layer. That is
-#   what the **factor 2 in He's variance** ($v = 2$, variance $2/\text{fan-in}$) is for: gain $\approx 2\cdot\tfrac12 = 1$ at any depth.
-#   And on active units the slope is exactly 1 however large $z$ is — ReLU never saturates, so growing weights
-#   do not kill the gradient. (Sparse activations are cheap, too.)
-# * **tanh**: $\tanh' \le 1$ with equality only at 0; at this initialisation $\mathbb{E}[\tanh'^2]$ is about $\tfrac12$, so it too
-#   survives *only because* of He's factor 2. With variance $1/\text{fan-in}$ its gain drops below 1 (run below), and
-#   when the pre-activations grow, $\tanh'$ collapses (the table at the end).
-# * **Dying ReLU**, the price: a unit whose pre-activation is negative for every input passes no gradient to its
-#   weights, so nothing moves it back; a large step that pushes its bias far negative can kill it for good.
-# * $g = \tanh$ at the output contributes one factor $\tanh'(z_{\text{out}}) \le 1$, once — not once per layer.
+# **Exercise (predict, then run).** Before running the experiment below, predict for which hidden
+# activations — `"sigmoid"`, `"tanh"`, `"relu"` — the gradient reaching the first of 20 layers stays within a
+# factor 10 of the last layer's, with He's initialisation. The check runs its own copy of the experiment.
 #
 # The experiment: 20 hidden layers of width 64, weights of variance $v/64$ with $v = 2$ (He) and zero biases, **the same
 # seed for every net**, a batch of 128 random inputs, a linear read-out followed by $g = \tanh$, targets in $(-1, 1)$ and
 # an MSE loss. We measure $\|\partial L/\partial\boldsymbol{W}^{(l)}\|$ for every layer, the mean of $f'(\boldsymbol{z}_l)$, and the gain
 # $\|\partial L/\partial\boldsymbol{z}_l\|^2/\|\partial L/\partial\boldsymbol{z}_{l+1}\|^2$ against the prediction $v\cdot\mathbb{E}[f'(\boldsymbol{z}_l)^2]$.
+
+# %% tags=["exercise"]
+my_keeps_scale = None      # a set of names, e.g. {"..."}
+exercises.check_deep_gradients(my_keeps_scale)
 
 # %%
 depth, width, batch = 20, 64, 128
@@ -384,7 +417,31 @@ fig.tight_layout()
 save_figure(fig, "deep_net_gradient_norms")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# **The per-layer gain.** With independent zero-mean weights of variance $v/\text{fan-in}$ (square layers), multiplying
+# by $\boldsymbol{W}^{(l+1)}$ multiplies the expected squared norm of the backward signal by $v$, the *weight gain*; the
+# element-wise product with $f'(\boldsymbol{z}_l)$ multiplies it by about $\mathbb{E}[f'(z)^2]$. So each layer scales
+# $\|\partial L/\partial\boldsymbol{z}_l\|^2$ by
+#
+# $$\text{gain}_l \approx v\cdot\mathbb{E}\big[f'(\boldsymbol{z}_l)^2\big],$$
+#
+# and $L$ layers multiply $L$ such gains: anything steadily below 1 vanishes geometrically, anything above 1 explodes.
+#
+# * **sigmoid**: $\sigma' \le \tfrac14$, so $\mathbb{E}[\sigma'^2] \le \tfrac1{16}$ and the gain is at most $v/16$: with He's $v = 2$, at most $\tfrac18$
+#   per layer. No reasonable initialisation rescues it, and larger weights only push $z$ into the flat tails.
+# * **ReLU**: $\mathrm{ReLU}'$ is 1 on active units and 0 on inactive ones, so $\mathbb{E}[\mathrm{ReLU}'^2]$ is the fraction of active
+#   units, about $\tfrac12$. The inactive half *does* shrink the signal: it halves its energy at every layer. That is
+#   what the **factor 2 in He's variance** ($v = 2$, variance $2/\text{fan-in}$) is for: gain $\approx 2\cdot\tfrac12 = 1$ at any depth.
+#   And on active units the slope is exactly 1 however large $z$ is — ReLU never saturates, so growing weights
+#   do not kill the gradient. (Sparse activations are cheap, too.)
+# * **tanh**: $\tanh' \le 1$ with equality only at 0; at this initialisation $\mathbb{E}[\tanh'^2]$ is about $\tfrac12$, so it too
+#   survives *only because* of He's factor 2. With variance $1/\text{fan-in}$ its gain drops below 1 (run below), and
+#   when the pre-activations grow, $\tanh'$ collapses (the table at the end).
+# * **Dying ReLU**, the price: a unit whose pre-activation is negative for every input passes no gradient to its
+#   weights, so nothing moves it back; a large step that pushes its bias far negative can kill it for good.
+# * $g = \tanh$ at the output contributes one factor $\tanh'(z_{\text{out}}) \le 1$, once — not once per layer.
+#
+#
 # What the numbers say, and the checks that hold them to it:
 #
 # * **The gain formula predicts the measurement** for all three activations (the two right-hand columns above, and
@@ -399,7 +456,7 @@ plt.show()
 #   below scales the pre-activations up (as happens when weights grow during training) — $\tanh'$ collapses,
 #   while ReLU's slope on active units stays exactly 1.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 gain = {name: geometric_mean(st["gain"]) for name, st in stats.items()}
 for name, st in stats.items():                          # the gain formula holds to within 15 % on every net
     assert abs(math.log(gain[name] / geometric_mean(st["predicted"]))) < math.log(1.15), name
@@ -419,3 +476,5 @@ for c in [1, 3, 10, 30]:
     print(f"{c:>8}{(1 - torch.tanh(c * zs) ** 2).mean().item():>16.3f}{(s * (1 - s)).mean().item():>14.3f}"
           f"{relu_active.mean().item():>17.3f}")
 assert (1 - torch.tanh(30 * zs) ** 2).mean() < 0.05
+
+exercises.check_deep_gradients({"tanh", "relu"})
