@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Polygon
 
 import mlp
+from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import autograd_grad, cmp
 from lab.theory import fmt, show
@@ -46,6 +47,19 @@ _ = torch.manual_seed(0)
 # %% [markdown]
 # ## 1.5(a) Why softmax is really a *soft argmax*
 #
+# **Exercise.** With a temperature $T>0$, $\mathrm{softmax}_T(\boldsymbol{z})_i = e^{z_i/T}/\sum_j e^{z_j/T}$. What does
+# $\mathrm{softmax}_T(\boldsymbol{z})$ tend to as $T\to0$? Write it as a function `limit(z)` of a 1-D tensor `z` whose largest
+# entry is unique (it returns what the softmax returns: a tensor of the same shape). The check compares it with the
+# softmax at a tiny temperature.
+
+# %% tags=["exercise"]
+def my_limit(z):
+    return None
+
+
+exercises.check_softmax_limit(my_limit)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # With a temperature $T>0$, $\;\mathrm{softmax}_T(\boldsymbol{z})_i = \dfrac{e^{z_i/T}}{\sum_j e^{z_j/T}}$.
 # The hard $\arg\max$, written as a vector, is the one-hot $\boldsymbol{e}_{i^*}$ with $i^* = \arg\max_i z_i$: it is
 # piecewise constant, so its gradient is zero almost everywhere and useless for learning.
@@ -58,7 +72,7 @@ _ = torch.manual_seed(0)
 # * the smooth version of the *max* is $T\log\sum_j e^{z_j/T}$ (log-sum-exp), and its gradient is exactly the softmax —
 #   just as the gradient of $\max_i z_i$ is the one-hot argmax. So softmax is to soft-max what argmax is to max.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 z = torch.tensor([1.0, 3.0, 2.5, -0.5, 0.0])
 K = len(z)
 onehot = F.one_hot(z.argmax(), K).double()
@@ -78,8 +92,10 @@ assert cmp("∇max = onehot", autograd_grad(lambda v: v.max(), z)[0], onehot)
 assert cmp("∇lse = softmax", autograd_grad(lambda v: torch.logsumexp(v, 0), z)[0], softmax_T(z, 1.0))
 assert abs(0.01 * torch.logsumexp(z / 0.01, 0) - z.max()) < 1e-6, "T·logsumexp(z/T) → max z"
 
+exercises.check_softmax_limit(lambda z: F.one_hot(z.argmax(), len(z)).to(z.dtype))
 
-# %%
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
 def draw_softmax(ax, T):
     ax.bar(range(K), softmax_T(z, T), color="tab:blue")
     ax.set(title=f"T = {T:g}", xlabel="index i", ylim=(0, 1.05), xticks=range(K))
@@ -97,10 +113,10 @@ save_figure(fig, "softmax_temperature")
 plt.show()
 
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # Interactive version (live kernel only): drag the temperature.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "solution"] jupyter={"source_hidden": true}
 # nbval-ignore-output (cell tag): Jupyter routes the slider's plot into the widget, but nbval does
 # not emulate widgets and sees it as an extra output; the static figure above is compared instead.
 def softmax_slider(T=1.0):
@@ -116,75 +132,154 @@ widgets.interactive(softmax_slider, T=widgets.FloatLogSlider(value=1.0, base=10,
 # %% [markdown]
 # ## 1.5(b) The computational graph of $a = xy + z,\; b = (x+x)\,a,\; w = ab$
 #
-# Shapes used here: circles are values (inputs $x,y,z$ shaded, the named intermediates $a,b$ and the
-# output $w$ white), rounded squares are operators. Two things make this graph instructive: **$x$ is used three
-# times** (twice by the same $+$, once by the first $*$), and **$a$ is used twice** (by $b$'s $*$ and by $w$'s $*$).
+# **Exercise.** Write the graph as data: `ops` maps each operator node (any name) to `"+"` or `"*"`, and `edges` lists
+# (source, target) pairs. Inputs are `"x"`, `"y"`, `"z"`; the value nodes `"a"`, `"b"` and the output `"w"` each receive
+# one edge from the operator that computes them; an edge listed twice counts twice. The check evaluates your graph
+# and its gradients on random inputs against autograd of the three equations, and looks at its structure.
 
-# %%
+# %% tags=["exercise"]
+my_ops = None         # e.g. {"*1": "*", ...}
+my_edges = None       # e.g. [("x", "*1"), ...]
+exercises.check_graph(my_edges, my_ops)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# The graph is written once, as data — operator nodes and a list of edges (source, target) — and the same list is
+# both evaluated (forward and backward below) and drawn. Two things make this graph instructive: **$x$ is used three
+# times** (twice by the same $+$, so that edge is listed twice, and once by the first $*$), and **$a$ is used twice**
+# (by $b$'s $*$ and by $w$'s $*$).
+#
+# The drawing follows the block-diagram notation of the course's public notes (NYU Deep Learning, spring 2020,
+# week 2, "Block diagram notations for computation graphs": repository `Atcold/NYU-DLSP20`, file
+# `docs/en/week02/02-1.md`): variables are bubbles — an observed input, or a variable computed by a deterministic
+# function — and a deterministic function is a box whose rounded side shows the direction in which it computes.
+# Here the observed inputs $x, y, z$ are shaded and the computed $a, b, w$ are white.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+ops = {"*₁": "*", "+₁": "+", "+₂": "+", "*₂": "*", "*₃": "*"}     # operator nodes and what they compute
+edges = [("x", "*₁"), ("y", "*₁"), ("*₁", "+₁"), ("z", "+₁"), ("+₁", "a"),
+         ("x", "+₂"), ("x", "+₂"), ("+₂", "*₂"), ("a", "*₂"), ("*₂", "b"),
+         ("a", "*₃"), ("b", "*₃"), ("*₃", "w")]
+inputs_of = {}
+for src, dst in edges:
+    inputs_of.setdefault(dst, []).append(src)
+
+
+def combine(symbol, args):
+    out = args[0]
+    for arg in args[1:]:
+        out = out + arg if symbol == "+" else out * arg
+    return out
+
+
+def forward_graph(x, y, z):
+    """Every node's value from the edge list; the dict's order is a topological order."""
+    values = {"x": x, "y": y, "z": z}
+    while len(values) < len(inputs_of) + 3:
+        for node, srcs in inputs_of.items():
+            if node not in values and all(src in values for src in srcs):
+                args = [values[src] for src in srcs]
+                values[node] = combine(ops[node], args) if node in ops else args[0]   # a value node copies its input
+    return values
+
+
+def function_block(ax, cx, cy, label, width=0.8, height=0.62):
+    """The notes' deterministic-function box: flat on the input side, rounded on the output side (→)."""
+    r = height / 2
+    t = torch.linspace(-math.pi / 2, math.pi / 2, 30)
+    arc = torch.stack([cx + width / 2 - r + r * torch.cos(t), cy + r * torch.sin(t)], dim=1).tolist()
+    corners = [[cx - width / 2, cy + r], [cx - width / 2, cy - r]]
+    ax.add_patch(Polygon([[cx - width / 2, cy - r]] + arc + corners, closed=True, facecolor="#fff2cc",
+                         edgecolor="black", lw=1.5))
+    ax.text(cx - 0.05, cy, label, ha="center", va="center", fontsize=17)
+
+
+def draw_graph(ax, edges, ops, position):
+    """Draw every node and every edge of the list (an edge listed twice is drawn twice, curved apart)."""
+    for name, (cx, cy) in position.items():
+        if name in ops:
+            function_block(ax, cx, cy, ops[name])
+        else:
+            ax.add_patch(Circle((cx, cy), 0.42, facecolor="#d9d9d9" if name in "xyz" else "white",
+                                edgecolor="black", lw=1.5))
+            ax.text(cx, cy, name, ha="center", va="center", fontsize=15, style="italic")
+    drawn = 0
+    for (src, dst), count in {e: edges.count(e) for e in edges}.items():
+        for k in range(count):
+            rad = 0.0 if count == 1 else 0.25 * (1 - 2 * k / (count - 1))
+            ax.add_patch(FancyArrowPatch(position[src], position[dst], connectionstyle=f"arc3,rad={rad}",
+                                         arrowstyle="-|>", mutation_scale=14, lw=1.3, shrinkA=17, shrinkB=19))
+            drawn += 1
+    return drawn
+
+
+position = {"x": (0, 3.6), "y": (0, 2.0), "z": (0, 0.4), "*₁": (2.6, 2.6), "+₂": (2.6, 4.8), "+₁": (4.2, 1.2),
+            "a": (5.6, 1.2), "*₂": (7.2, 3.6), "b": (8.6, 3.6), "*₃": (10.2, 2.4), "w": (11.6, 2.4)}
 fig, ax = plt.subplots(figsize=(10, 4.6))
-values = {"x": (0, 3.6), "y": (0, 2.0), "z": (0, 0.4), "a": (5.6, 1.2), "b": (8.6, 3.6), "w": (11.6, 2.4)}
-ops = {"+₁": ("+", (2.6, 4.8)), "*₁": ("*", (2.6, 2.6)), "+₂": ("+", (4.2, 1.2)), "*₂": ("*", (7.2, 3.6)),
-       "*₃": ("*", (10.2, 2.4))}
-edges = [("x", "+₁", 0.25), ("x", "+₁", -0.25), ("x", "*₁", 0), ("y", "*₁", 0), ("*₁", "+₂", 0), ("z", "+₂", 0),
-         ("+₂", "a", 0), ("+₁", "*₂", 0), ("a", "*₂", 0), ("*₂", "b", 0), ("a", "*₃", 0), ("b", "*₃", 0),
-         ("*₃", "w", 0)]
-position = {**values, **{k: pos for k, (_, pos) in ops.items()}}
-for name, (cx, cy) in values.items():
-    ax.add_patch(Circle((cx, cy), 0.42, facecolor="#d9d9d9" if name in "xyz" else "white", edgecolor="black", lw=1.5))
-    ax.text(cx, cy, name, ha="center", va="center", fontsize=15, style="italic")
-for name, (symbol, (cx, cy)) in ops.items():
-    ax.add_patch(FancyBboxPatch((cx - 0.33, cy - 0.33), 0.66, 0.66, boxstyle="round,pad=0.05",
-                                facecolor="#fff2cc", edgecolor="black", lw=1.5))
-    ax.text(cx, cy, symbol, ha="center", va="center", fontsize=18)
-for src, dst, rad in edges:
-    ax.add_patch(FancyArrowPatch(position[src], position[dst], connectionstyle=f"arc3,rad={rad}",
-                                 arrowstyle="-|>", mutation_scale=14, lw=1.3, shrinkA=17, shrinkB=17))
+assert draw_graph(ax, edges, ops, position) == len(edges), "every edge of the list is drawn"
 ax.text(2.6, 5.45, "x + x", ha="center", fontsize=10, color="dimgray")
 ax.text(2.6, 1.95, "x · y", ha="center", fontsize=10, color="dimgray")
 ax.set(xlim=(-0.8, 12.4), ylim=(-0.3, 5.9), aspect="equal",
-       title="Computational graph of a = x·y + z,  b = (x + x)·a,  w = a·b")
+       title="Computational graph of a = x·y + z,  b = (x + x)·a,  w = a·b  (drawn from the edge list)")
 ax.axis("off")
 save_figure(fig, "computational_graph")
 plt.show()
+exercises.check_graph(edges, ops)
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # **Backprop by hand.** Write $\bar v = \partial w/\partial v$ (the *adjoint* of $v$). Start at $\bar w = 1$ and walk the
-# graph backwards; at every node multiply by the local derivative, and where a value feeds several uses, **add** the
-# contributions. With $s = x+x$ and $p = xy$:
+# graph backwards. Three patterns do all the work:
 #
-# | node | local rule | adjoint |
-# |------|------------|---------|
-# | $w = ab$ | $\partial w/\partial a = b,\ \partial w/\partial b = a$ | $\bar b = a$, $\;\bar a \mathrel{+}= b$ |
-# | $b = s\,a$ | $\partial b/\partial s = a,\ \partial b/\partial a = s$ | $\bar s = \bar b\,a$, $\;\bar a \mathrel{+}= \bar b\,s$ |
-# | $a = p + z$ | both 1 | $\bar p = \bar a$, $\;\bar z = \bar a$ |
-# | $s = x + x$ | 1 for each of the two edges | $\bar x \mathrel{+}= 2\bar s$ |
-# | $p = xy$ | $\partial p/\partial x = y,\ \partial p/\partial y = x$ | $\bar x \mathrel{+}= \bar p\,y$, $\;\bar y = \bar p\,x$ |
+# * **add distributes**: a $+$ passes its adjoint, unchanged, to each of its inputs (its local derivatives are 1);
+# * **multiply swaps**: a $*$ passes to each input its adjoint times the *other* input;
+# * **fan-out sums**: a value used several times receives one contribution per use, and they add up.
+#
+# With $s = x+x$ and $p = xy$:
+#
+# | node | pattern | adjoint |
+# |------|---------|---------|
+# | $w = ab$ | multiply swaps | $\bar b = \bar w\,a$, $\;\bar a \mathrel{+}= \bar w\,b$ |
+# | $b = s\,a$ | multiply swaps | $\bar s = \bar b\,a$, $\;\bar a \mathrel{+}= \bar b\,s$ (fan-out: $a$'s second use) |
+# | $a = p + z$ | add distributes | $\bar p = \bar a$, $\;\bar z = \bar a$ |
+# | $s = x + x$ | add distributes, twice | $\bar x \mathrel{+}= \bar s + \bar s$ (fan-out: two edges) |
+# | $p = xy$ | multiply swaps | $\bar x \mathrel{+}= \bar p\,y$ (fan-out: $x$'s third use), $\;\bar y = \bar p\,x$ |
 #
 # **Closed form** for comparison: $b = 2xa$, so $w = 2x\,a^2 = 2x(xy+z)^2$ and
 # $\;\partial w/\partial x = 2a^2 + 4axy,\quad \partial w/\partial y = 4ax^2,\quad \partial w/\partial z = 4ax$.
+#
+# The code walks the **same edge list** backwards with these three patterns and prints, for each node, the
+# contributions it received.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def backward_graph(values):
+    """∂w/∂(node) for every node, walking the edges backwards; also which pattern made each contribution."""
+    adjoint = {node: 0.0 for node in values}
+    adjoint["w"] = 1.0
+    terms = {node: [] for node in values}
+    for node in reversed(list(values)):             # reverse topological order: a node's adjoint is complete
+        srcs = inputs_of.get(node, [])
+        for k, src in enumerate(srcs):
+            if ops.get(node) == "*":                 # multiply swaps: times the other input(s)
+                local, pattern = combine("*", [values[s] for j, s in enumerate(srcs) if j != k]), f"{node} swaps"
+            else:                                    # add distributes (a value node just passes it on)
+                local, pattern = 1.0, f"{node} distributes" if node in ops else f"{node} passes"
+            adjoint[src] = adjoint[src] + adjoint[node] * local      # fan-out sums: one term per edge
+            terms[src].append(pattern)
+    return adjoint, terms
+
+
 x, y, z_in = torch.tensor(1.5), torch.tensor(-2.0), torch.tensor(0.5)
-p = x * y; a = p + z_in; s = x + x; b = s * a; w = a * b          # forward
-print(f"forward: p = {p.item():g}, a = {a.item():g}, s = {s.item():g}, b = {b.item():g}, w = {w.item():g}")
+values = forward_graph(x, y, z_in)
+print("forward:  " + ", ".join(f"{k} = {float(v):g}" for k, v in values.items() if k not in "xyz"))
+g, terms = backward_graph(values)
+for k in ["b", "a", "z", "y", "x"]:
+    print(f"∂w/∂{k} = {float(g[k]):>6g}   {len(terms[k])} contribution(s): {', '.join(terms[k])}")
 
-g = {"w": 1.0}                                                      # backward, node by node
-g["b"] = g["w"] * a
-g["a"] = g["w"] * b                 # first use of a (in w)
-g["s"] = g["b"] * a
-g["a"] = g["a"] + g["b"] * s        # second use of a (in b): add
-g["p"] = g["a"] * 1
-g["z"] = g["a"] * 1
-g["x"] = g["s"] * 1 + g["s"] * 1    # the two edges x → +
-g["x"] = g["x"] + g["p"] * y        # the edge x → *
-g["y"] = g["p"] * x
-print("adjoints: " + ", ".join(f"∂w/∂{k} = {float(v):g}" for k, v in g.items()))
-
-closed = {"x": 2 * a**2 + 4 * a * x * y, "y": 4 * a * x**2, "z": 4 * a * x}
+closed = {"x": 2 * values["a"]**2 + 4 * values["a"] * x * y, "y": 4 * values["a"] * x**2, "z": 4 * values["a"] * x}
 auto = dict(zip("xyz", autograd_grad(lambda x, y, z: (x * y + z) * ((x + x) * (x * y + z)), x, y, z_in)))
 for k in "xyz":
     assert cmp(f"∂w/∂{k} closed", g[k], closed[k])
     assert cmp(f"∂w/∂{k} autograd", g[k], auto[k])
+assert len(terms["x"]) == 3 and len(terms["a"]) == 2, "x is used three times, a twice: fan-out sums"
 
 X_, Y_, Z_ = sp.symbols("x y z")
 A_ = X_ * Y_ + Z_
@@ -196,6 +291,29 @@ print("sympy: the closed-form derivatives are exact")
 # %% [markdown]
 # ## 1.5(c) The derivatives of ReLU, LeakyReLU(0.01), Softplus(β=1) and GELU
 #
+# **Exercise.** Write each derivative as a function of a tensor `z`, element-wise (no autograd). The check compares
+# them with autograd at random points away from the kink, and reports separately what you return at $z = 0$.
+
+# %% tags=["exercise"]
+def my_relu_prime(z):
+    return None
+
+
+def my_leaky_relu_prime(z):
+    return None
+
+
+def my_softplus_prime(z):
+    return None
+
+
+def my_gelu_prime(z):
+    return None
+
+
+exercises.check_derivatives(my_relu_prime, my_leaky_relu_prime, my_softplus_prime, my_gelu_prime)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # $$\mathrm{ReLU}'(z) = \begin{cases}1 & z>0\\0 & z<0\end{cases},\qquad
 # \mathrm{LeakyReLU}'(z) = \begin{cases}1 & z>0\\0.01 & z<0\end{cases},\qquad
 # \mathrm{Softplus}'(z) = \frac{d}{dz}\log(1+e^z) = \frac{e^z}{1+e^z} = \sigma(z),$$
@@ -207,8 +325,8 @@ print("sympy: the closed-form derivatives are exact")
 # $\approx 1.129$ at $z=+\sqrt2$). The analytic curves are `mlp.py`'s
 # backward functions; the dots are autograd's derivatives of `torch.nn.functional`'s activations.
 
-# %%
-zs = torch.linspace(-4, 4, 801)                      # includes z = 0 exactly
+# %% tags=["solution"] jupyter={"source_hidden": true}
+zs = torch.arange(-400, 401) / 100                   # -4 … 4 in steps of 0.01, z = 0 exactly (linspace misses it by 1e-16)
 cases = [
     ("ReLU", F.relu, mlp.relu, mlp.relu_backward),
     ("LeakyReLU(0.01)", lambda v: F.leaky_relu(v, 0.01), mlp.leaky_relu, mlp.leaky_relu_backward),
@@ -230,16 +348,33 @@ print(f"GELU' minimum {gelu_d.min().item():.4f} at z = {zs[gelu_d.argmin()].item
       f"maximum {gelu_d.max().item():.4f} at z = {zs[gelu_d.argmax()].item():.2f}")
 assert abs(zs[gelu_d.argmin()] + math.sqrt(2)) <= 0.01 and abs(zs[gelu_d.argmax()] - math.sqrt(2)) <= 0.01
 
-# %%
-fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
+derivative = lambda fwd, bwd: (lambda z: bwd(torch.ones_like(z), z, fwd(z)))     # mlp.py's backward as f′
+exercises.check_derivatives(derivative(mlp.relu, mlp.relu_backward), derivative(mlp.leaky_relu, mlp.leaky_relu_backward),
+                            derivative(mlp.softplus, mlp.softplus_backward), derivative(mlp.gelu, mlp.gelu_backward))
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def plot_derivative(ax, zs, values, jump):
+    """Draw f'(z); at a jump (z = 0), no vertical line: a closed dot at the value taken there, an open one at the other limit."""
+    if not jump:
+        ax.plot(zs, values, color="tab:blue", lw=2, label="derivative: analytic (mlp.py)")
+        return
+    left, right, at_zero = zs < 0, zs > 0, zs == 0
+    ax.plot(zs[left], values[left], color="tab:blue", lw=2, label="derivative: analytic (mlp.py)")
+    ax.plot(zs[right], values[right], color="tab:blue", lw=2)
+    ax.plot([0], values[at_zero], "o", color="tab:blue", ms=7, label=f"value at z = 0: {values[at_zero].item():g}")
+    ax.plot([0], values[right][:1], "o", mfc="white", mec="tab:blue", mew=1.5, ms=7,
+            label=f"limit from the right: {values[right][0].item():g} (not taken)")
+
+
+fig, axes = plt.subplots(2, 2, figsize=(10, 7))
 for ax, (name, (f_vals, analytic, auto)) in zip(axes.flat, derivs.items()):
     ax.plot(zs, f_vals, color="gray", ls="--", lw=1, label=f"{name}(z)")
-    ax.plot(zs, analytic, color="tab:blue", lw=2, label="derivative: analytic (mlp.py)")
-    ax.plot(zs[::40], auto[::40], "o", color="tab:orange", ms=4, label="derivative: autograd")
-    ax.set(title=f"d/dz {name}", xlabel="z", ylabel="value", ylim=(-0.3, 1.3))
+    plot_derivative(ax, zs, analytic, jump=name in ("ReLU", "LeakyReLU(0.01)"))
+    ax.plot(zs[::40], auto[::40], "x", color="tab:orange", ms=5, label="derivative: autograd")
+    ax.set(title=f"d/dz {name}", xlabel="z", ylabel="f′(z)   (f(z) dashed)", ylim=(-0.3, 1.3))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-fig.suptitle("Derivatives of four activation functions (function dashed)")
+    ax.legend(fontsize=7.5, loc="upper left")
+fig.suptitle("Derivatives of four activation functions: ReLU′ and LeakyReLU′ jump at z = 0 (closed dot = value used)")
 fig.tight_layout()
 save_figure(fig, "activation_derivatives")
 plt.show()
@@ -247,6 +382,23 @@ plt.show()
 # %% [markdown]
 # ## 1.5(d) Four kinds of linear transformation, and the role of linear vs non-linear layers
 #
+# **Exercise.** Name four different kinds of linear transformation of the plane, from `exercises.LINEAR_MENU`
+# (the check tests each for linearity on random vectors). Then, for the role of the non-linearity: write
+# `collapse(W1, b1, W2, b2, W3, b3)` returning one `(W, b)` with $\boldsymbol{W}\boldsymbol{x}+\boldsymbol{b}$ equal to three stacked linear
+# layers $\boldsymbol{W}^{(3)}(\boldsymbol{W}^{(2)}(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)})+\boldsymbol{b}^{(3)}$ (column vectors).
+
+# %% tags=["exercise"]
+my_kinds = None       # four names from exercises.LINEAR_MENU
+exercises.check_linear_kinds(my_kinds)
+
+# %% tags=["exercise"]
+def my_collapse(W1, b1, W2, b2, W3, b3):
+    return None       # return W, b
+
+
+exercises.check_collapse(my_collapse)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # In the plane, a linear map is a $2\times2$ matrix $A$; it sends the origin to itself and straight lines to straight
 # lines, and it multiplies every area by $|\det A|$.
 #
@@ -261,7 +413,7 @@ plt.show()
 # The checks: the shoelace area of the transformed letter equals $|\det A|$ times the original, and each matrix
 # has its defining property.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 F_shape = torch.tensor([[0, 0], [0, 3], [2, 3], [2, 2.5], [0.5, 2.5], [0.5, 1.7], [1.5, 1.7], [1.5, 1.2],
                         [0.5, 1.2], [0.5, 0]], dtype=torch.float64).T          # 2×10, one column per corner
 
@@ -292,7 +444,7 @@ assert cmp("shear keeps e₁", S @ torch.tensor([1.0, 0.0]), torch.tensor([1.0, 
 assert not cmp("shear: SᵀS ≠ I", S.T @ S, torch.eye(2)), "a shear is not orthogonal"
 
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 def draw_transforms(axes, mats):
     for ax, (name, M) in zip(axes, mats.items()):
         ax.add_patch(Polygon(F_shape.T, closed=True, fill=False, ls="--", ec="gray", label="original"))
@@ -311,10 +463,10 @@ save_figure(fig, "linear_transformations")
 plt.show()
 
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # Interactive version (live kernel only): move the sliders.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "solution"] jupyter={"source_hidden": true}
 # nbval-ignore-output (cell tag): Jupyter routes the slider's plot into the widget, but nbval does
 # not emulate widgets and sees it as an extra output; the static figure above is compared instead.
 def transform_sliders(sx=1.5, sy=0.6, theta=40.0, phi=60.0, k=0.8):
@@ -332,7 +484,7 @@ widgets.interactive(
     k=widgets.FloatSlider(value=0.8, min=-2, max=2, step=0.1, description="shear k"),
 )
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # **Role of the linear layers:** they mix, rotate, stretch and project the features — all the *learnable*
 # structure is in $\boldsymbol{W}$ and $\boldsymbol{b}$. **But linear layers alone collapse:**
 # $\boldsymbol{W}^{(3)}(\boldsymbol{W}^{(2)}(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)})+\boldsymbol{b}^{(3)} = \boldsymbol{W}\boldsymbol{x}+\boldsymbol{b}$ with
@@ -341,7 +493,7 @@ widgets.interactive(
 # fitted by any affine map (the best one predicts 0.5 everywhere), yet
 # $\mathrm{XOR}(x_1,x_2) = \mathrm{ReLU}(x_1+x_2) - 2\,\mathrm{ReLU}(x_1+x_2-1)$ — two hidden ReLU units — fits it exactly.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 torch.manual_seed(0)
 stack = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 4), nn.Linear(4, 2))        # no activation in between
 (W1, b1), (W2, b2), (W3, b3) = [(m.weight.detach(), m.bias.detach()) for m in stack]
@@ -364,9 +516,25 @@ u, v = X_xor[1:2], X_xor[2:3]
 print(f"ReLU net is not linear: f(u+v) = {relu_net(u + v).item():g} but f(u)+f(v) = {(relu_net(u) + relu_net(v)).item():g}")
 assert relu_net(u + v) != relu_net(u) + relu_net(v)
 
+exercises.check_linear_kinds(["scaling", "rotation", "reflection", "shear"])
+exercises.check_collapse(lambda W1, b1, W2, b2, W3, b3: (W3 @ W2 @ W1, W3 @ (W2 @ b1 + b2) + b3))
+
 # %% [markdown]
 # ## 1.5(e) Training as an argmin of the empirical MSE
 #
+# **Exercise.** Training $F_\theta$ on $D = \{\boldsymbol{x}_i\}$, $Y = \{\boldsymbol{y}_i\}$ with $\ell_{\mathrm{MSE}}$ means $\theta^* = \arg\min_\theta(\ldots)$. Write
+# the function being minimised: `objective(F, theta, D, Y)`, where `F(theta, x)` is the network's output for one
+# input, `D` holds the inputs one per row ($N\times n$) and `Y` the labels ($N\times K$). Any positive constant factor
+# is accepted (the argmin does not change).
+
+# %% tags=["exercise"]
+def my_objective(F, theta, D, Y):
+    return None
+
+
+exercises.check_objective(my_objective)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # Given data $\{\boldsymbol{x}_i\}_{i=1}^N$ with labels $\{\boldsymbol{y}_i\}_{i=1}^N$ and the per-example loss
 # $\ell(\hat{\boldsymbol{y}},\boldsymbol{y}) = \|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$, training the network $F_\theta$ means finding
 #
@@ -377,7 +545,7 @@ assert relu_net(u + v) != relu_net(u) + relu_net(v)
 # ($\boldsymbol{x}\in\mathbb{R}^2$, $\boldsymbol{y}\in\mathbb{R}^2$). With $\tilde{X} = [X\ \mathbf{1}]$, setting $\nabla_\theta\mathcal{L} = 0$ gives the normal
 # equations $\tilde X^\top\tilde X\,\Theta = \tilde X^\top Y$. Gradient descent must land on the same $\theta^*$.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 torch.manual_seed(0)
 N = 50
 Xd = torch.randn(N, 2)
@@ -403,3 +571,5 @@ show("b*", b_star)
 print(f"L(θ*) = {empirical_mse(W_star, b_star).item():.5f}; "
       f"L at θ* + 0.05 = {empirical_mse(W_star + 0.05, b_star + 0.05).item():.5f} (larger)")
 assert empirical_mse(W_star + 0.05, b_star + 0.05) > empirical_mse(W_star, b_star)
+
+exercises.check_objective(lambda F, theta, D, Y: sum(((F(theta, x) - y) ** 2).sum() for x, y in zip(D, Y)) / len(D))

@@ -449,7 +449,7 @@ plt.show()
 #
 # | bug | what it looks like | why it is wrong |
 # |---|---|---|
-# | missing $1/N$ | `dJdy_hat = 2 * (y_hat - y)` | $J$ is a mean, so its gradient carries the $1/M$ |
+# | missing $1/M$ | `dJdy_hat = 2 * (y_hat - y)` | $J$ is a mean over all $M = NK$ elements, so its gradient carries the $1/M$ |
 # | wrong transpose | `dJdW = x.T @ dJdz` | gives $(\text{in}, \text{out})$; `W` is $(\text{out}, \text{in})$ |
 # | $\sigma'$ from the wrong variable | `dJda * sigmoid(a) * (1 - sigmoid(a))` | that is $\sigma'(a)$; the layer needs $\sigma'(z) = a(1-a)$ |
 # | BCE sign flipped | `dJdy_hat = (y - y_hat) / (...)` | the gradient now points uphill: training *raises* the loss |
@@ -477,9 +477,10 @@ yb = torch.rand(6, 2, dtype=torch.float64)
 
 
 # %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# **Bug 1 — the missing $1/N$.** The loss value is right (it still divides by the number of elements),
-# but the gradient is $M$ times too large. Training may even appear to work with a smaller learning
-# rate, which is why this bug survives; the gradient check does not let it.
+# **Bug 1 — the missing $1/M$.** The loss value is right (it still divides by the number of elements),
+# but the gradient is $M = N\cdot K$ times too large: $N$ rows times $K$ outputs, not just the batch size $N$.
+# Training may even appear to work with a smaller learning rate, which is why this bug survives; the gradient
+# check does not let it.
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 def mse_loss_missing_mean(y, y_hat):
@@ -490,7 +491,9 @@ J, dJdy_hat = mse_loss_missing_mean(yb, xb[:, :2])
 (ref,) = autograd_grad(lambda p: F.mse_loss(p, yb), xb[:, :2])
 v = cmp("dJdŷ", dJdy_hat, ref)
 assert not v
-print(f"ratio ours / autograd = {(dJdy_hat / ref).mean().item():.0f} = number of elements {yb.numel()}")
+N_rows, K_out = yb.shape
+print(f"ratio ours / autograd = {(dJdy_hat / ref).mean().item():.0f} = N·K = {N_rows}·{K_out}, the number of elements")
+assert torch.allclose(dJdy_hat / ref, torch.full_like(ref, N_rows * K_out))
 
 # %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # **Bug 2 — the wrong transpose.** With `x` of shape $(N, \text{in})$ and $G$ of shape
