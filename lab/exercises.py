@@ -53,7 +53,7 @@ __all__ = [
     "check_bce_gradient", "check_deep_gradients", "check_loss", "check_softmax_limit",
     "check_graph", "check_derivatives", "check_linear_kinds", "check_collapse", "check_objective",
     "check_linear", "check_linear_backward", "check_relu", "check_relu_backward", "check_sigmoid",
-    "check_sigmoid_backward", "check_mse_loss", "check_bce_loss",
+    "check_sigmoid_backward", "check_mse_loss", "check_bce_loss", "check_network",
 ]
 
 UNANSWERED, CORRECT, MISTAKE, SHAPE, WRONG = "unanswered", "correct", "mistake", "shape", "wrong"
@@ -1362,3 +1362,71 @@ def check_bce_loss(bce_loss, *, verbose=True):
     """``bce_loss(y, y_hat)`` (target first) → (J, dJdy_hat), J the mean over all N·K entries."""
     return _layer_check("bce_loss", bce_loss, _loss_run("bce_loss", F.binary_cross_entropy, "bce_sign_flipped"),
                         verbose)
+
+
+# =============================================================================
+# Notebook 06: the whole network, the learner's mlp.py (course API)
+# =============================================================================
+_NETWORK_CASES = [("relu", "identity", "mse"), ("sigmoid", "sigmoid", "bce"), ("identity", "sigmoid", "mse"),
+                  ("relu", "sigmoid", "bce")]
+
+
+def check_network(module, *, verbose=True):
+    """A whole mlp.py with the course's API: ``module.MLP``, ``module.mse_loss``, ``module.bce_loss``.
+    For a few choices of f, g and the loss, runs forward, the loss and backward on a random batch
+    (float64 parameters swapped in, as the course's tests do) and compares ŷ, J, dJdy_hat and the four
+    gradients with autograd. A NotImplementedError anywhere means 'not answered yet'."""
+    if module is None:
+        return _verdict(UNANSWERED, "not answered yet", verbose=verbose)
+    acts = {"relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda t: t}
+    losses = {"mse": F.mse_loss, "bce": F.binary_cross_entropy}
+    N, n_in, hidden, n_out = 6, 3, 4, 2
+    for i, (f, g, loss) in enumerate(_NETWORK_CASES):
+        gen = torch.Generator().manual_seed(60 + i)
+        r = lambda *s: torch.randn(*s, generator=gen, dtype=torch.float64)
+        params = dict(W1=r(hidden, n_in), b1=r(hidden), W2=r(n_out, hidden), b2=r(n_out))
+        x, y = r(N, n_in), torch.rand(N, n_out, generator=gen, dtype=torch.float64)
+        where = f"f = {f}, g = {g}, {loss} loss"
+
+        def forward(W1, b1, W2, b2):
+            return acts[g](F.linear(acts[f](F.linear(x, W1, b1)), W2, b2))
+
+        y_ref = forward(*params.values())
+        J_ref = losses[loss](y_ref, y)
+        g_ref = torch.func.grad(lambda p: losses[loss](p, y))(y_ref)
+        grads_ref = torch.func.grad(lambda *p: losses[loss](forward(*p), y), argnums=(0, 1, 2, 3))(*params.values())
+
+        def run():
+            net = module.MLP(n_in, hidden, f, hidden, n_out, g)
+            net.parameters = {k: v.clone() for k, v in params.items()}
+            net.clear_grad_and_cache()
+            y_hat = net.forward(x.clone())
+            J, dJdy_hat = getattr(module, f"{loss}_loss")(y.clone(), y_hat)
+            net.backward(dJdy_hat)
+            return y_hat, J, dJdy_hat, net.grads
+
+        try:
+            y_hat, J, dJdy_hat, grads = _call(run)
+        except _NotAnswered:
+            return _verdict(UNANSWERED, "not answered yet", verbose=verbose)
+        except _Raised as raised:
+            return _verdict(WRONG, f"wrong: with {where}, your mlp.py raised {raised.describe()}", verbose=verbose)
+        J = _as_tensor(J)
+        items = [("ŷ", y_hat, y_ref), ("J", J.reshape(()) if J is not None and J.numel() == 1 else J, J_ref),
+                 ("dJdy_hat", dJdy_hat, g_ref)]
+        if not isinstance(grads, dict) or any(f"dJd{k}" not in grads for k in params):
+            return _verdict(WRONG, "wrong: net.grads must hold dJdW1, dJdb1, dJdW2, dJdb2", verbose=verbose)
+        items += [(f"dJd{k}", grads[f"dJd{k}"], ref) for k, ref in zip(params, grads_ref)]
+        for label, got, truth in items:
+            if got is None:
+                return _verdict(UNANSWERED, "not answered yet", verbose=verbose)
+            bases = []
+            if label == "dJdy_hat" and loss == "bce":
+                bases = [(("bce_sign_flipped",), -truth)]
+            status, line, keys = _judge_tensor(label, got, truth, bases, _sign_and_layout(truth, N=N, K=n_out),
+                                               where)
+            if status != CORRECT:
+                return _verdict(status, line.replace(f"{label}:", f"{label} ({where}):", 1)
+                                if status == MISTAKE else line, keys, verbose=verbose)
+    return _verdict(CORRECT, f"correct: ŷ, J, dJdy_hat and the four gradients agree with autograd for "
+                             f"{len(_NETWORK_CASES)} choices of f, g and the loss", verbose=verbose)

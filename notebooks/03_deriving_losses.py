@@ -33,7 +33,13 @@
 # $$\frac{dL}{dz} = \hat y(z) - y \qquad\Longrightarrow\qquad L(z) = \int \big(\hat y(z) - y\big)\,dz .$$
 #
 # If instead $dL/dz = c\,(\hat y - y)$ with a constant $c>0$, gradient descent with step $\eta/c$ gives the same
-# weights: such a factor is absorbed in the learning rate. Each derivation below is checked symbolically, and a
+# weights: such a factor is absorbed in the learning rate.
+#
+# **Exercises.** For each algorithm, write your loss as a sympy expression in the symbols `z` and `y` (the
+# exercise cell defines them). The check differentiates it with sympy and tests, at 40 random points, that
+# $-dL/dz$ is a positive constant times $y - \hat y$ (it says which constant); it names the classic slips. You can
+# also try your loss in the simulation below: `run_gd(lambda z, y: ..., Y, eta)` against `run_rule(predict, Y, eta)`.
+# Each derivation below is checked symbolically, and a
 # simulation runs the update rule and gradient descent (autograd) on the derived loss side by side: the weight
 # trajectories must agree to rounding error.
 
@@ -46,6 +52,7 @@ import sympy as sp
 import torch
 import torch.nn.functional as F
 
+from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import cmp
 from lab.theory import fmt
@@ -88,6 +95,15 @@ def run_gd(loss, Y, eta):
 # %% [markdown]
 # ## 1.4(1) Perceptron: $\hat y = \mathrm{sign}(z)$, labels $y\in\{-1,+1\}$
 #
+# **Exercise.** A loss $L(z, y)$ whose gradient descent is the perceptron's update (`sp.Abs`, `sp.Max`, `sp.sign` are allowed).
+
+# %% tags=["exercise"]
+z, y = sp.symbols("z y", real=True)    # z = b + Σᵢ wᵢxᵢ, y the label
+my_L_perceptron = None                        # your loss: a sympy expression in z and y
+exercises.check_loss("perceptron", my_L_perceptron)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+#
 # **Step 1 — the condition.** $dL/dz = \mathrm{sign}(z) - y$.
 #
 # **Step 2 — integrate.** $\mathrm{sign}$ is constant on each side of 0, and $\int\mathrm{sign}(z)\,dz = |z|$ (away from
@@ -108,7 +124,7 @@ def run_gd(loss, Y, eta):
 # combination of examples, and $\mathrm{sign}(z)$ ignores the scale.) (At $z=0$ exactly, $|z|$ has a kink; `torch.sign(0)` is 0,
 # and any subgradient is a valid choice. The simulation asserts it never lands there.)
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 zg = torch.linspace(-3, 3, 601)
 for yv in (-1.0, 1.0):
     y_t = torch.full_like(zg, yv)
@@ -121,7 +137,7 @@ for zz, sign in ((zp, 1), (zn, -1)):                     # each side of the kink
     assert sp.simplify(sp.diff(sp.Abs(zz) - ys * zz, zz) - (sign - ys)) == 0
 print("sympy: d/dz (|z| - y z) = sign(z) - y on both sides of 0")
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 eta = 0.1
 rule_p, zs = run_rule(torch.sign, Y_class, eta)
 gd_p = run_gd(lambda z, y: 2 * torch.relu(-y * z), Y_class, eta)
@@ -133,11 +149,24 @@ assert not cmp("max(0,-yz), η", run_gd(lambda z, y: torch.relu(-y * z), Y_class
 mistakes = int(((rule_p[1:] - rule_p[:-1]).abs().sum(dim=1) > 0).sum())
 print(f"{len(zs)} steps, {mistakes} updates (mistakes); final w = {fmt(rule_p[-1])}")
 
-# %% [markdown]
+z_, y_ = sp.symbols("z y", real=True)
+exercises.check_loss("perceptron", 2 * sp.Max(0, -y_ * z_))
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # The third line is the control: gradient descent on $\max(0,-yz)$ with the *same* $\eta$ takes half-size steps and
 # leaves the rule's trajectory — so the check can tell the factor apart.
-#
+
+# %% [markdown]
 # ## 1.4(2) Adaline / least mean squares: $\hat y = z$
+#
+# **Exercise.** A loss $L(z, y)$ whose gradient descent is the LMS update (real-valued targets $y$).
+
+# %% tags=["exercise"]
+z, y = sp.symbols("z y", real=True)    # z = b + Σᵢ wᵢxᵢ, y the label
+my_L_adaline = None                        # your loss: a sympy expression in z and y
+exercises.check_loss("adaline", my_L_adaline)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 #
 # **Step 1.** $dL/dz = z - y$. **Step 2.** $L(z) = \int (z-y)\,dz = \tfrac12 z^2 - yz + C$.
 # **Step 3.** Choosing $C = \tfrac12 y^2$ completes the square:
@@ -147,7 +176,7 @@ print(f"{len(zs)} steps, {mistakes} updates (mistakes); final w = {fmt(rule_p[-1
 # Gradient descent on it is the LMS (Widrow–Hoff) rule with the same $\eta$. Without the $\tfrac12$, the squared
 # error $(y-z)^2$ has $dL/dz = 2(z-y)$: it reproduces the rule with step $\eta/2$.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 z, y = sp.symbols("z y", real=True)
 L_adaline = sp.integrate(z - y, z) + y**2 / 2
 print("∫(z - y) dz + y²/2 =", sp.factor(L_adaline))
@@ -161,8 +190,19 @@ assert cmp("GD on ½(y-z)²", gd_a, rule_a)
 assert cmp("(y-z)², step η/2", run_gd(lambda z, y: (y - z) ** 2, Y_real, eta / 2), rule_a)
 print(f"final w = {fmt(rule_a[-1])}   (data made with [0.3, 1.5, -1.0])")
 
+exercises.check_loss("adaline", L_adaline)
+
 # %% [markdown]
 # ## 1.4(3) Logistic regression with $\hat y = \tanh(z)$, labels $y\in\{-1,+1\}$
+#
+# **Exercise.** A loss $L(z, y)$ whose gradient descent is the update with $\hat y = \tanh z$.
+
+# %% tags=["exercise"]
+z, y = sp.symbols("z y", real=True)    # z = b + Σᵢ wᵢxᵢ, y the label
+my_L_logistic = None                        # your loss: a sympy expression in z and y
+exercises.check_loss("logistic", my_L_logistic)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 #
 # **Step 1.** $dL/dz = \tanh(z) - y$.
 #
@@ -182,7 +222,7 @@ print(f"final w = {fmt(rule_a[-1])}   (data made with [0.3, 1.5, -1.0])")
 # reproduces the rule. (The factor 2 sits inside the logit: a model written as $\sigma(u)$ with $u = z$ would be a
 # different model, with gradient $\sigma(z) - t$, half as steep.)
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 L_sym = sp.integrate(sp.tanh(z) - y, z)
 print("sympy: ∫(tanh z - y) dz =", L_sym)
 assert sp.simplify(sp.diff(L_sym, z) - (sp.tanh(z) - y)) == 0
@@ -197,7 +237,7 @@ for yv in (-1.0, 1.0):
     assert cmp(f"BCE(σ(2z)), y={yv:+.0f}", L,
                F.binary_cross_entropy_with_logits(2 * zg, (1 + y_t) / 2, reduction="none") - math.log(2))
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 eta = 0.1
 rule_l, _ = run_rule(torch.tanh, Y_class, eta)
 gd_l = run_gd(lambda z, y: torch.log(torch.cosh(z)) - y * z, Y_class, eta)
@@ -206,7 +246,9 @@ assert cmp("GD on logcosh-yz", gd_l, rule_l)
 assert cmp("GD on BCE(2z)", gd_l_bce, rule_l)
 print(f"final w = {fmt(rule_l[-1])}")
 
-# %% [markdown]
+exercises.check_loss("logistic", L_sym)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # ## The three derived losses, and the trajectories side by side
 #
 # Left: each loss as a function of $z$ for a positive example ($y=+1$); the tanh-logistic loss is drawn with
@@ -214,7 +256,7 @@ print(f"final w = {fmt(rule_l[-1])}")
 # ($b, w_1, w_2$) after each example, for the update rule (lines) and for gradient descent on the derived loss
 # (dots) — they coincide.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
 zg = torch.linspace(-3, 3, 301)
 axes[0].plot(zg, 2 * torch.relu(-zg), label="perceptron: 2·max(0, −z)")
@@ -236,7 +278,7 @@ fig.tight_layout()
 save_figure(fig, "deriving_losses_trajectories")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # **Summary.** From $dL/dz = \hat y - y$:
 #
 # | algorithm | $\hat y$ | derived loss | learning-rate factor |

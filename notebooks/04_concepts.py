@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Polygon
 
 import mlp
+from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import autograd_grad, cmp
 from lab.theory import fmt, show
@@ -46,6 +47,19 @@ _ = torch.manual_seed(0)
 # %% [markdown]
 # ## 1.5(a) Why softmax is really a *soft argmax*
 #
+# **Exercise.** With a temperature $T>0$, $\mathrm{softmax}_T(\boldsymbol{z})_i = e^{z_i/T}/\sum_j e^{z_j/T}$. What does
+# $\mathrm{softmax}_T(\boldsymbol{z})$ tend to as $T\to0$? Write it as a function `limit(z)` of a 1-D tensor `z` whose largest
+# entry is unique (it returns what the softmax returns: a tensor of the same shape). The check compares it with the
+# softmax at a tiny temperature.
+
+# %% tags=["exercise"]
+def my_limit(z):
+    return None
+
+
+exercises.check_softmax_limit(my_limit)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # With a temperature $T>0$, $\;\mathrm{softmax}_T(\boldsymbol{z})_i = \dfrac{e^{z_i/T}}{\sum_j e^{z_j/T}}$.
 # The hard $\arg\max$, written as a vector, is the one-hot $\boldsymbol{e}_{i^*}$ with $i^* = \arg\max_i z_i$: it is
 # piecewise constant, so its gradient is zero almost everywhere and useless for learning.
@@ -58,7 +72,7 @@ _ = torch.manual_seed(0)
 # * the smooth version of the *max* is $T\log\sum_j e^{z_j/T}$ (log-sum-exp), and its gradient is exactly the softmax —
 #   just as the gradient of $\max_i z_i$ is the one-hot argmax. So softmax is to soft-max what argmax is to max.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 z = torch.tensor([1.0, 3.0, 2.5, -0.5, 0.0])
 K = len(z)
 onehot = F.one_hot(z.argmax(), K).double()
@@ -78,8 +92,10 @@ assert cmp("∇max = onehot", autograd_grad(lambda v: v.max(), z)[0], onehot)
 assert cmp("∇lse = softmax", autograd_grad(lambda v: torch.logsumexp(v, 0), z)[0], softmax_T(z, 1.0))
 assert abs(0.01 * torch.logsumexp(z / 0.01, 0) - z.max()) < 1e-6, "T·logsumexp(z/T) → max z"
 
+exercises.check_softmax_limit(lambda z: F.one_hot(z.argmax(), len(z)).to(z.dtype))
 
-# %%
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
 def draw_softmax(ax, T):
     ax.bar(range(K), softmax_T(z, T), color="tab:blue")
     ax.set(title=f"T = {T:g}", xlabel="index i", ylim=(0, 1.05), xticks=range(K))
@@ -97,10 +113,10 @@ save_figure(fig, "softmax_temperature")
 plt.show()
 
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # Interactive version (live kernel only): drag the temperature.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "solution"] jupyter={"source_hidden": true}
 # nbval-ignore-output (cell tag): Jupyter routes the slider's plot into the widget, but nbval does
 # not emulate widgets and sees it as an extra output; the static figure above is compared instead.
 def softmax_slider(T=1.0):
@@ -116,6 +132,17 @@ widgets.interactive(softmax_slider, T=widgets.FloatLogSlider(value=1.0, base=10,
 # %% [markdown]
 # ## 1.5(b) The computational graph of $a = xy + z,\; b = (x+x)\,a,\; w = ab$
 #
+# **Exercise.** Write the graph as data: `ops` maps each operator node (any name) to `"+"` or `"*"`, and `edges` lists
+# (source, target) pairs. Inputs are `"x"`, `"y"`, `"z"`; the value nodes `"a"`, `"b"` and the output `"w"` each receive
+# one edge from the operator that computes them; an edge listed twice counts twice. The check evaluates your graph
+# and its gradients on random inputs against autograd of the three equations, and looks at its structure.
+
+# %% tags=["exercise"]
+my_ops = None         # e.g. {"*1": "*", ...}
+my_edges = None       # e.g. [("x", "*1"), ...]
+exercises.check_graph(my_edges, my_ops)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # The graph is written once, as data — operator nodes and a list of edges (source, target) — and the same list is
 # both evaluated (forward and backward below) and drawn. Two things make this graph instructive: **$x$ is used three
 # times** (twice by the same $+$, so that edge is listed twice, and once by the first $*$), and **$a$ is used twice**
@@ -127,7 +154,7 @@ widgets.interactive(softmax_slider, T=widgets.FloatLogSlider(value=1.0, base=10,
 # function — and a deterministic function is a box whose rounded side shows the direction in which it computes.
 # Here the observed inputs $x, y, z$ are shaded and the computed $a, b, w$ are white.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 ops = {"*₁": "*", "+₁": "+", "+₂": "+", "*₂": "*", "*₃": "*"}     # operator nodes and what they compute
 edges = [("x", "*₁"), ("y", "*₁"), ("*₁", "+₁"), ("z", "+₁"), ("+₁", "a"),
          ("x", "+₂"), ("x", "+₂"), ("+₂", "*₂"), ("a", "*₂"), ("*₂", "b"),
@@ -196,8 +223,9 @@ ax.set(xlim=(-0.8, 12.4), ylim=(-0.3, 5.9), aspect="equal",
 ax.axis("off")
 save_figure(fig, "computational_graph")
 plt.show()
+exercises.check_graph(edges, ops)
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # **Backprop by hand.** Write $\bar v = \partial w/\partial v$ (the *adjoint* of $v$). Start at $\bar w = 1$ and walk the
 # graph backwards. Three patterns do all the work:
 #
@@ -221,7 +249,7 @@ plt.show()
 # The code walks the **same edge list** backwards with these three patterns and prints, for each node, the
 # contributions it received.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 def backward_graph(values):
     """∂w/∂(node) for every node, walking the edges backwards; also which pattern made each contribution."""
     adjoint = {node: 0.0 for node in values}
@@ -263,6 +291,29 @@ print("sympy: the closed-form derivatives are exact")
 # %% [markdown]
 # ## 1.5(c) The derivatives of ReLU, LeakyReLU(0.01), Softplus(β=1) and GELU
 #
+# **Exercise.** Write each derivative as a function of a tensor `z`, element-wise (no autograd). The check compares
+# them with autograd at random points away from the kink, and reports separately what you return at $z = 0$.
+
+# %% tags=["exercise"]
+def my_relu_prime(z):
+    return None
+
+
+def my_leaky_relu_prime(z):
+    return None
+
+
+def my_softplus_prime(z):
+    return None
+
+
+def my_gelu_prime(z):
+    return None
+
+
+exercises.check_derivatives(my_relu_prime, my_leaky_relu_prime, my_softplus_prime, my_gelu_prime)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # $$\mathrm{ReLU}'(z) = \begin{cases}1 & z>0\\0 & z<0\end{cases},\qquad
 # \mathrm{LeakyReLU}'(z) = \begin{cases}1 & z>0\\0.01 & z<0\end{cases},\qquad
 # \mathrm{Softplus}'(z) = \frac{d}{dz}\log(1+e^z) = \frac{e^z}{1+e^z} = \sigma(z),$$
@@ -274,7 +325,7 @@ print("sympy: the closed-form derivatives are exact")
 # $\approx 1.129$ at $z=+\sqrt2$). The analytic curves are `mlp.py`'s
 # backward functions; the dots are autograd's derivatives of `torch.nn.functional`'s activations.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 zs = torch.arange(-400, 401) / 100                   # -4 … 4 in steps of 0.01, z = 0 exactly (linspace misses it by 1e-16)
 cases = [
     ("ReLU", F.relu, mlp.relu, mlp.relu_backward),
@@ -297,7 +348,11 @@ print(f"GELU' minimum {gelu_d.min().item():.4f} at z = {zs[gelu_d.argmin()].item
       f"maximum {gelu_d.max().item():.4f} at z = {zs[gelu_d.argmax()].item():.2f}")
 assert abs(zs[gelu_d.argmin()] + math.sqrt(2)) <= 0.01 and abs(zs[gelu_d.argmax()] - math.sqrt(2)) <= 0.01
 
-# %%
+derivative = lambda fwd, bwd: (lambda z: bwd(torch.ones_like(z), z, fwd(z)))     # mlp.py's backward as f′
+exercises.check_derivatives(derivative(mlp.relu, mlp.relu_backward), derivative(mlp.leaky_relu, mlp.leaky_relu_backward),
+                            derivative(mlp.softplus, mlp.softplus_backward), derivative(mlp.gelu, mlp.gelu_backward))
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
 def plot_derivative(ax, zs, values, jump):
     """Draw f'(z); at a jump (z = 0), no vertical line: a closed dot at the value taken there, an open one at the other limit."""
     if not jump:
@@ -327,6 +382,23 @@ plt.show()
 # %% [markdown]
 # ## 1.5(d) Four kinds of linear transformation, and the role of linear vs non-linear layers
 #
+# **Exercise.** Name four different kinds of linear transformation of the plane, from `exercises.LINEAR_MENU`
+# (the check tests each for linearity on random vectors). Then, for the role of the non-linearity: write
+# `collapse(W1, b1, W2, b2, W3, b3)` returning one `(W, b)` with $\boldsymbol{W}\boldsymbol{x}+\boldsymbol{b}$ equal to three stacked linear
+# layers $\boldsymbol{W}^{(3)}(\boldsymbol{W}^{(2)}(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)})+\boldsymbol{b}^{(3)}$ (column vectors).
+
+# %% tags=["exercise"]
+my_kinds = None       # four names from exercises.LINEAR_MENU
+exercises.check_linear_kinds(my_kinds)
+
+# %% tags=["exercise"]
+def my_collapse(W1, b1, W2, b2, W3, b3):
+    return None       # return W, b
+
+
+exercises.check_collapse(my_collapse)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # In the plane, a linear map is a $2\times2$ matrix $A$; it sends the origin to itself and straight lines to straight
 # lines, and it multiplies every area by $|\det A|$.
 #
@@ -341,7 +413,7 @@ plt.show()
 # The checks: the shoelace area of the transformed letter equals $|\det A|$ times the original, and each matrix
 # has its defining property.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 F_shape = torch.tensor([[0, 0], [0, 3], [2, 3], [2, 2.5], [0.5, 2.5], [0.5, 1.7], [1.5, 1.7], [1.5, 1.2],
                         [0.5, 1.2], [0.5, 0]], dtype=torch.float64).T          # 2×10, one column per corner
 
@@ -372,7 +444,7 @@ assert cmp("shear keeps e₁", S @ torch.tensor([1.0, 0.0]), torch.tensor([1.0, 
 assert not cmp("shear: SᵀS ≠ I", S.T @ S, torch.eye(2)), "a shear is not orthogonal"
 
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 def draw_transforms(axes, mats):
     for ax, (name, M) in zip(axes, mats.items()):
         ax.add_patch(Polygon(F_shape.T, closed=True, fill=False, ls="--", ec="gray", label="original"))
@@ -391,10 +463,10 @@ save_figure(fig, "linear_transformations")
 plt.show()
 
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # Interactive version (live kernel only): move the sliders.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "solution"] jupyter={"source_hidden": true}
 # nbval-ignore-output (cell tag): Jupyter routes the slider's plot into the widget, but nbval does
 # not emulate widgets and sees it as an extra output; the static figure above is compared instead.
 def transform_sliders(sx=1.5, sy=0.6, theta=40.0, phi=60.0, k=0.8):
@@ -412,7 +484,7 @@ widgets.interactive(
     k=widgets.FloatSlider(value=0.8, min=-2, max=2, step=0.1, description="shear k"),
 )
 
-# %% [markdown]
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # **Role of the linear layers:** they mix, rotate, stretch and project the features — all the *learnable*
 # structure is in $\boldsymbol{W}$ and $\boldsymbol{b}$. **But linear layers alone collapse:**
 # $\boldsymbol{W}^{(3)}(\boldsymbol{W}^{(2)}(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)})+\boldsymbol{b}^{(3)} = \boldsymbol{W}\boldsymbol{x}+\boldsymbol{b}$ with
@@ -421,7 +493,7 @@ widgets.interactive(
 # fitted by any affine map (the best one predicts 0.5 everywhere), yet
 # $\mathrm{XOR}(x_1,x_2) = \mathrm{ReLU}(x_1+x_2) - 2\,\mathrm{ReLU}(x_1+x_2-1)$ — two hidden ReLU units — fits it exactly.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 torch.manual_seed(0)
 stack = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 4), nn.Linear(4, 2))        # no activation in between
 (W1, b1), (W2, b2), (W3, b3) = [(m.weight.detach(), m.bias.detach()) for m in stack]
@@ -444,9 +516,25 @@ u, v = X_xor[1:2], X_xor[2:3]
 print(f"ReLU net is not linear: f(u+v) = {relu_net(u + v).item():g} but f(u)+f(v) = {(relu_net(u) + relu_net(v)).item():g}")
 assert relu_net(u + v) != relu_net(u) + relu_net(v)
 
+exercises.check_linear_kinds(["scaling", "rotation", "reflection", "shear"])
+exercises.check_collapse(lambda W1, b1, W2, b2, W3, b3: (W3 @ W2 @ W1, W3 @ (W2 @ b1 + b2) + b3))
+
 # %% [markdown]
 # ## 1.5(e) Training as an argmin of the empirical MSE
 #
+# **Exercise.** Training $F_\theta$ on $D = \{\boldsymbol{x}_i\}$, $Y = \{\boldsymbol{y}_i\}$ with $\ell_{\mathrm{MSE}}$ means $\theta^* = \arg\min_\theta(\ldots)$. Write
+# the function being minimised: `objective(F, theta, D, Y)`, where `F(theta, x)` is the network's output for one
+# input, `D` holds the inputs one per row ($N\times n$) and `Y` the labels ($N\times K$). Any positive constant factor
+# is accepted (the argmin does not change).
+
+# %% tags=["exercise"]
+def my_objective(F, theta, D, Y):
+    return None
+
+
+exercises.check_objective(my_objective)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # Given data $\{\boldsymbol{x}_i\}_{i=1}^N$ with labels $\{\boldsymbol{y}_i\}_{i=1}^N$ and the per-example loss
 # $\ell(\hat{\boldsymbol{y}},\boldsymbol{y}) = \|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$, training the network $F_\theta$ means finding
 #
@@ -457,7 +545,7 @@ assert relu_net(u + v) != relu_net(u) + relu_net(v)
 # ($\boldsymbol{x}\in\mathbb{R}^2$, $\boldsymbol{y}\in\mathbb{R}^2$). With $\tilde{X} = [X\ \mathbf{1}]$, setting $\nabla_\theta\mathcal{L} = 0$ gives the normal
 # equations $\tilde X^\top\tilde X\,\Theta = \tilde X^\top Y$. Gradient descent must land on the same $\theta^*$.
 
-# %%
+# %% tags=["solution"] jupyter={"source_hidden": true}
 torch.manual_seed(0)
 N = 50
 Xd = torch.randn(N, 2)
@@ -483,3 +571,5 @@ show("b*", b_star)
 print(f"L(θ*) = {empirical_mse(W_star, b_star).item():.5f}; "
       f"L at θ* + 0.05 = {empirical_mse(W_star + 0.05, b_star + 0.05).item():.5f} (larger)")
 assert empirical_mse(W_star + 0.05, b_star + 0.05) > empirical_mse(W_star, b_star)
+
+exercises.check_objective(lambda F, theta, D, Y: sum(((F(theta, x) - y) ** 2).sum() for x, y in zip(D, Y)) / len(D))

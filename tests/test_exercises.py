@@ -95,6 +95,7 @@ WORKED = [
     ("1.5d collapse", lambda: ex.check_collapse(lambda W1, b1, W2, b2, W3, b3: (W3 @ W2 @ W1, W3 @ (W2 @ b1 + b2) + b3))),
     ("1.5e", lambda: ex.check_objective(objective)),
     ("1.5e sum", lambda: ex.check_objective(lambda F_, th, D, Y: sum(((F_(th, x) - t) ** 2).sum() for x, t in zip(D, Y)))),
+    ("mlp.py, whole network", lambda: ex.check_network(mlp)),
 ] + [(f"mlp.{name}", (lambda name=name: getattr(ex, f"check_{name}")(getattr(mlp, name))))
      for name in ["linear", "linear_backward", "relu", "relu_backward", "sigmoid", "sigmoid_backward",
                   "mse_loss", "bce_loss"]]
@@ -150,6 +151,27 @@ def mse_no_mean(y, y_hat):
 
 def bce_flipped(y, y_hat):
     return F.binary_cross_entropy(y_hat, y), (y - y_hat) / (y_hat * (1 - y_hat)) / y_hat.numel()
+
+
+def _patched_mlp(**functions):
+    """A fresh copy of the project's mlp module with some functions replaced."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mlp_patched_copy", mlp.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, fn in functions.items():
+        setattr(module, name, fn)
+    return module
+
+
+def _starter_mlp():
+    import importlib.util
+    from pathlib import Path
+    path = Path(mlp.__file__).parent / "student" / "mlp.py"
+    spec = importlib.util.spec_from_file_location("mlp_starter_copy", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 t_ = (1 + y) / 2
@@ -256,6 +278,8 @@ CATALOGUED = [
         lambda G, z, a: G * torch.sigmoid(a) * (1 - torch.sigmoid(a))), "activation_derivative_of_output"),
     ("mse_loss no 1/(NK)", lambda: ex.check_mse_loss(mse_no_mean), "factor_NK"),
     ("bce_loss sign", lambda: ex.check_bce_loss(bce_flipped), "bce_sign_flipped"),
+    ("network: mse without 1/(NK)", lambda: ex.check_network(_patched_mlp(mse_loss=mse_no_mean)), "factor_NK"),
+    ("network: bce sign", lambda: ex.check_network(_patched_mlp(bce_loss=bce_flipped)), "bce_sign_flipped"),
 ]
 
 
@@ -301,6 +325,8 @@ UNANSWERED = [
     lambda: ex.check_derivatives(), lambda: ex.check_linear_kinds(None), lambda: ex.check_collapse(None),
     lambda: ex.check_objective(None),
     lambda: ex.check_softmax_limit(lambda v: None),                      # a stub returning None
+    lambda: ex.check_network(None),
+    lambda: ex.check_network(_starter_mlp()),                            # the student edition's starter
 ] + [(lambda name=name: getattr(ex, f"check_{name}")(None)) for name in
      ["linear", "linear_backward", "relu", "relu_backward", "sigmoid", "sigmoid_backward", "mse_loss", "bce_loss"]] \
   + [(lambda name=name: getattr(ex, f"check_{name}")(_raise_not_implemented)) for name in
