@@ -477,7 +477,7 @@ def _network_draws(question, visible):
 # =============================================================================
 # 1.2(a): the five steps, and the batch loss
 # =============================================================================
-STEP_MENU = ("forward", "loss", "zero_grad", "backward", "step")
+STEP_MENU = ("backward", "forward", "loss", "step", "zero_grad")    # alphabetical: the menu must not be the answer
 
 
 def check_steps(order, *, verbose=True):

@@ -85,7 +85,7 @@ print(model)
 # ## 1.2(a) The five steps of training with SGD on one batch
 #
 # **Exercise.** Put the five steps of one SGD step with PyTorch in the order you would run them, using
-# the names of `exercises.STEP_MENU` (`"forward"`, `"loss"`, `"zero_grad"`, `"backward"`, `"step"`). The check
+# the names of `exercises.STEP_MENU` (alphabetically: `"backward"`, `"forward"`, `"loss"`, `"step"`, `"zero_grad"`). The check
 # runs your order on a small model whose `.grad` still holds the gradient of an earlier batch.
 
 # %% tags=["exercise"]

@@ -4,9 +4,11 @@ answer leaks into it, that it runs top to bottom in fresh kernels, and the start
 The no-leak rule. A *solution line* is a line of a cell tagged ``solution`` or a line inside a
 ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region of the source notebooks. It is *trivial*
 (and may appear in the edition) when, stripped, it has fewer than 12 non-blank characters, is an
-import, or also occurs in a shared cell of the same notebook (a cell that is neither a solution
-nor an exercise: setup and prose ship on purpose). Every other solution line is distinctive and
-must not occur in any file of the edition. Lines that also occur in *exercise* cells are not
+import, only opens a bracket (``exercises.check_gradients(``), calls a check on names only
+(``exercises.check_steps(my_steps)``, as the exercise cell does too), or also occurs in a shared cell
+of one of the source notebooks (a cell that is neither a solution nor an exercise: setup and prose
+ship on purpose). Every other solution line is distinctive and must not occur in any file of the
+edition. Lines that also occur in *exercise* cells are not
 excused: a worked answer copied into an exercise cell is a leak (test_the_leak_check_can_fail).
 Our mlp.py and gd.py: no body line of their functions with 16 or more non-blank characters may
 occur in the edition, except the course's own scaffolding that the starter also has.
@@ -60,15 +62,21 @@ def shared_text(notebook):
                      if ms.SOLUTION_TAG not in _tags(c) and "exercise" not in _tags(c))
 
 
+CHECK_CALL = re.compile(r"^[\w.]*check_\w*\([\w\s,=]*\)?$")      # a check called on names only
+
+
 def _is_trivial(line, shared_text):
     text = line.strip()
-    return (len(re.sub(r"\s", "", text)) < 12 or re.match(r"(import|from)\s+\S+(\s+import\s|\s*$|\s+as\s)", text)
+    return (len(re.sub(r"\s", "", text)) < 12
+            or re.match(r"(import|from)\s+\S+(\s+import\s|\s*$|\s+as\s)", text)
+            or text.endswith("(") or CHECK_CALL.match(text)
             or text in shared_text)
 
 
-def distinctive_solution_lines(notebook):
-    """{line: cell index} of the distinctive solution lines of one source notebook."""
-    shared = shared_text(notebook)
+def distinctive_solution_lines(notebook, shared=None):
+    """{line: cell index} of the distinctive solution lines of one source notebook; ``shared`` is the
+    text that ships on purpose (default: this notebook's shared cells)."""
+    shared = shared_text(notebook) if shared is None else shared
     found = {}
     for i, cell in enumerate(notebook.cells):
         lines = cell.source.splitlines() if ms.SOLUTION_TAG in _tags(cell) else _split_regions(cell.source)[0]
@@ -120,14 +128,35 @@ def edition_texts(edition):
     return texts
 
 
+SHINGLE = 18    # tokens: a run this long, copied from a solution line, is a leak even inside another line
+
+
+def _shingles(text, k=SHINGLE):
+    """Every run of k consecutive tokens (words, numbers, single symbols) within a line of ``text``."""
+    runs = set()
+    for line in text.splitlines():
+        tokens = re.findall(r"\w+|[^\w\s]", line)
+        runs |= {" ".join(tokens[i:i + k]) for i in range(len(tokens) - k + 1)}
+    return runs
+
+
 def leaks(source_notebooks, edition, root=ROOT):
-    """Readable lines naming each piece of solution text found in the edition."""
+    """Readable lines naming each piece of solution text found in the edition: a distinctive solution
+    line found whole, or a run of SHINGLE of its tokens that the shared text does not also contain."""
     texts = edition_texts(edition)
+    runs_in = {rel: _shingles(text) for rel, text in texts.items()}
     found = []
+    shared = "\n".join(shared_text(nb) for nb in source_notebooks.values())
+    shared_runs = _shingles(shared)
     for stem, nb in source_notebooks.items():
-        for line, cell in distinctive_solution_lines(nb).items():
-            found += [f"{rel}: {line!r} (solution text of {stem} cell {cell})" for rel, text in texts.items()
-                      if line in text]
+        for line, cell in distinctive_solution_lines(nb, shared).items():
+            own_runs = _shingles(line) - shared_runs
+            for rel, text in texts.items():
+                if line in text:
+                    found.append(f"{rel}: {line!r} (solution text of {stem} cell {cell})")
+                elif own_runs & runs_in[rel]:
+                    run = sorted(own_runs & runs_in[rel])[0]
+                    found.append(f"{rel}: {run!r}, part of {line!r} (solution text of {stem} cell {cell})")
     for ours in ("mlp.py", "gd.py"):
         for line in sorted(implementation_lines(root, ours, source_notebooks)):
             found += [f"{rel}: {line!r} (from our {ours})" for rel, text in texts.items() if line in text]
