@@ -7,7 +7,7 @@ The no-leak rule. A *solution line* is a line of a cell tagged ``solution`` or a
 import, only opens a bracket (``exercises.check_gradients(``), calls a check on names only
 (``exercises.check_steps(my_steps)``, as the exercise cell does too), or also occurs in a shared cell
 of one of the source notebooks (a cell that is neither a solution nor an exercise: setup and prose
-ship on purpose). Every other solution line is distinctive and must not occur in any file of the
+ship on purpose) or in a helper module that ships as it is (GENERIC_LAB, the starter mlp.py). Every other solution line is distinctive and must not occur in any file of the
 edition. Lines that also occur in *exercise* cells are not
 excused: a worked answer copied into an exercise cell is a leak (test_the_leak_check_can_fail).
 Our mlp.py and gd.py: no body line of their functions with 16 or more non-blank characters may
@@ -136,8 +136,20 @@ def _shingles(text, k=SHINGLE):
     runs = set()
     for line in text.splitlines():
         tokens = re.findall(r"\w+|[^\w\s]", line)
-        runs |= {" ".join(tokens[i:i + k]) for i in range(len(tokens) - k + 1)}
+        runs |= {" ".join(tokens[i:i + k]) for i in range(len(tokens) - k + 1)
+                 if any(t[0].isalnum() or t[0] == "_" for t in tokens[i:i + k])}   # not a |---|---| rule
     return runs
+
+
+# lab modules that predate the exercises and hold no answer: a line they share with a solution (a call
+# of the course's API, say) ships anyway. lab/exercises.py and lab/mistakes.py stay under the rule.
+GENERIC_LAB = ("__init__", "gradcheck", "theory", "figures")
+
+
+def generic_modules(root):
+    """The text of the helper modules that ship as they are, and of the starter mlp.py."""
+    paths = [Path(root) / "lab" / f"{m}.py" for m in GENERIC_LAB] + [Path(root) / "student" / "mlp.py"]
+    return [p.read_text() for p in paths if p.exists()]
 
 
 def leaks(source_notebooks, edition, root=ROOT):
@@ -146,7 +158,7 @@ def leaks(source_notebooks, edition, root=ROOT):
     texts = edition_texts(edition)
     runs_in = {rel: _shingles(text) for rel, text in texts.items()}
     found = []
-    shared = "\n".join(shared_text(nb) for nb in source_notebooks.values())
+    shared = "\n".join([shared_text(nb) for nb in source_notebooks.values()] + generic_modules(root))
     shared_runs = _shingles(shared)
     for stem, nb in source_notebooks.items():
         for line, cell in distinctive_solution_lines(nb, shared).items():
