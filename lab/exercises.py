@@ -106,7 +106,7 @@ class _Raised(Exception):
         super().__init__(str(err))
         self.err = err
         text = str(err)
-        self.shape = (isinstance(err, (RuntimeError, ValueError, IndexError))
+        self.shape = (isinstance(err, RuntimeError)
                       and "dtype" not in text
                       and re.search(r"shape|size|dimension|broadcast", text, re.I) is not None)
 

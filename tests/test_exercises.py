@@ -366,6 +366,7 @@ GENERIC_WRONG = [
     lambda: ex.check_linear_kinds(["rotation", "rotation", "scaling", "shear"]),
     lambda: ex.check_gradients(**{**GRADS, "dl_db1": lambda z1: z1.T}),     # a variable 1.2(c) does not allow
     lambda: ex.check_loss("logistic", "tanh(z) +"),                          # not sympy
+    lambda: ex.check_jacobians(dz2_dz1=lambda z1: z1[10]),                  # an IndexError is no size mistake
 ]
 
 
