@@ -301,8 +301,8 @@ def _draw(question, sizes, seed):
     for _ in range(100):
         r = lambda *s: torch.randn(*s, generator=gen, dtype=torch.float64)
         W1, b1, W2, b2, x = r(h, n), r(h, 1), r(K, h), r(K, 1), r(n, 1)
-        z1 = W1 @ x + b1
-        if (z1 > 0).any() and (z1 < 0).any():
+        active = (W1 @ x + b1) > 0
+        if 0 < int(active.sum()) < h:                    # some hidden units on, some off
             break
     if spec["loss"] == "bce":
         y = torch.randint(0, 2, (K, 1), generator=gen).to(torch.float64)
@@ -895,11 +895,11 @@ def _evaluate_graph(edges, ops, x, y, z):
             raise ValueError(f"{inp} is an input: no edge may point to it")
     if "w" not in nodes:
         raise ValueError("the output node w is missing")
-    values = {"x": x, "y": y, "z": z}
+    value_of = dict(x=x, y=y, z=z)
 
     def value(node, stack=()):
-        if node in values:
-            return values[node]
+        if node in value_of:
+            return value_of[node]
         if node in stack:
             raise ValueError(f"the graph has a cycle through {node!r}")
         srcs = incoming.get(node)
@@ -914,12 +914,12 @@ def _evaluate_graph(edges, ops, x, y, z):
             if len(args) != 1:
                 raise ValueError(f"value node {node!r} has {len(args)} inputs; only operators combine inputs")
             out = args[0]
-        values[node] = out
+        value_of[node] = out
         return out
 
     for node in sorted(nodes):
         value(node)
-    return values
+    return value_of
 
 
 def _homework_graph(x, y, z):
@@ -1070,7 +1070,7 @@ def _menu_maps(gen):
         "rotation": lambda v: torch.tensor([[c, -s], [s, c]], dtype=torch.float64) @ v,
         "reflection": lambda v: torch.tensor([[c2, s2], [s2, -c2]], dtype=torch.float64) @ v,
         "scaling": lambda v: torch.tensor([[1.7, 0.0], [0.0, -0.4]], dtype=torch.float64) @ v,
-        "shear": lambda v: torch.tensor([[1.0, k], [0.0, 1.0]], dtype=torch.float64) @ v,
+        "shear": lambda v: (torch.eye(2, dtype=torch.float64) + k * torch.tensor([[0.0, 1], [0, 0]])) @ v,
         "projection": lambda v: torch.outer(u, u) @ v,
         "translation": lambda v: v + t,
         "relu": torch.relu,
@@ -1211,8 +1211,8 @@ def _layer_draw(seed, N=5, n_in=3, n_out=4):
     gen = torch.Generator().manual_seed(seed)
     r = lambda *s: torch.randn(*s, generator=gen, dtype=torch.float64)
     return dict(x=r(N, n_in), W=r(n_out, n_in), b=r(n_out), G=r(N, n_out), z=r(N, n_out) * 3,
-                y=torch.rand(N, 2, generator=gen, dtype=torch.float64),
-                p=torch.rand(N, 2, generator=gen, dtype=torch.float64) * 0.98 + 0.01,
+                y=torch.rand((N, 2), dtype=torch.float64, generator=gen),
+                p=0.01 + 0.98 * torch.rand((N, 2), dtype=torch.float64, generator=gen),
                 N=N, n_in=n_in, n_out=n_out)
 
 
@@ -1282,7 +1282,7 @@ def check_linear_backward(linear_backward, *, verbose=True):
     """``linear_backward(dJdz, x, W)`` → (dJdx, dJdW, dJdb), each the shape of x, W and b."""
     def run(fn, d):
         x, W, b, G = d["x"], d["W"], d["b"], d["G"]
-        ref = torch.func.grad(lambda x, W, b: (F.linear(x, W, b) * G).sum(), argnums=(0, 1, 2))(x, W, b)
+        ref = torch.func.grad(lambda x, W, b: torch.sum(G * F.linear(x, W, b)), argnums=(0, 1, 2))(x, W, b)
         out = _call(fn, G.clone(), x.clone(), W.clone())
         if not isinstance(out, (tuple, list)) or len(out) != 3:
             raise _BadReturn("linear_backward must return the three gradients (dJdx, dJdW, dJdb)")

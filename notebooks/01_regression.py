@@ -386,8 +386,7 @@ for name, g in ours.items():
     assert cmp(f"dl/d{name}ᵀ", g.T.reshape(grad.shape), grad)
 
 # the same four formulas as functions of the allowed variables, for the exercise's check
-exercises.check_gradients(
-    dl_dW1=lambda x, W2, dl_dyhat, dz2_dz1, dyhat_dz3: x @ (dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1),
+exercises.check_gradients(dl_dW1=lambda x, W2, dl_dyhat, dz2_dz1, dyhat_dz3: x @ (dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1),
     dl_db1=lambda W2, dl_dyhat, dz2_dz1, dyhat_dz3: dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1,
     dl_dW2=lambda x, W1, b1, dl_dyhat, dyhat_dz3: 5 * torch.relu(W1 @ x + b1) @ (dl_dyhat @ dyhat_dz3),
     dl_db2=lambda dl_dyhat, dyhat_dz3: dl_dyhat @ dyhat_dz3)

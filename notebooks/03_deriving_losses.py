@@ -68,6 +68,9 @@ w0 = torch.tensor([0.5, -1.0, 0.8])                                  # a nonzero
 EPOCHS = 3
 
 
+z, y = sp.symbols("z y", real=True)            # for the exercises: z = b + Σᵢ wᵢxᵢ, y the label
+
+
 def run_rule(predict, Y, eta):
     """The update rule w <- w + η (y - ŷ) x, one example at a time; returns every weight vector."""
     w, path, zs = w0.clone(), [w0.clone()], []
@@ -98,7 +101,6 @@ def run_gd(loss, Y, eta):
 # **Exercise.** A loss $L(z, y)$ whose gradient descent is the perceptron's update (`sp.Abs`, `sp.Max`, `sp.sign` are allowed).
 
 # %% tags=["exercise"]
-z, y = sp.symbols("z y", real=True)    # z = b + Σᵢ wᵢxᵢ, y the label
 my_L_perceptron = None                        # your loss: a sympy expression in z and y
 exercises.check_loss("perceptron", my_L_perceptron)
 
@@ -162,7 +164,6 @@ exercises.check_loss("perceptron", 2 * sp.Max(0, -y_ * z_))
 # **Exercise.** A loss $L(z, y)$ whose gradient descent is the LMS update (real-valued targets $y$).
 
 # %% tags=["exercise"]
-z, y = sp.symbols("z y", real=True)    # z = b + Σᵢ wᵢxᵢ, y the label
 my_L_adaline = None                        # your loss: a sympy expression in z and y
 exercises.check_loss("adaline", my_L_adaline)
 
@@ -198,7 +199,6 @@ exercises.check_loss("adaline", L_adaline)
 # **Exercise.** A loss $L(z, y)$ whose gradient descent is the update with $\hat y = \tanh z$.
 
 # %% tags=["exercise"]
-z, y = sp.symbols("z y", real=True)    # z = b + Σᵢ wᵢxᵢ, y the label
 my_L_logistic = None                        # your loss: a sympy expression in z and y
 exercises.check_loss("logistic", my_L_logistic)
 

@@ -53,17 +53,6 @@ x, y = torch.randn(n, 1), torch.randn(K, 1)
 names = ["W1", "b1", "W2", "b2"]
 
 
-def regression(W1, b1, W2, b2):                       # question 1.2: returns z1, z2, z3, ŷ
-    z1 = W1 @ x + b1
-    z2 = 5 * torch.relu(z1)
-    z3 = W2 @ z2 + b2
-    return z1, z2, z3, z3
-
-
-z1, z2, z3, y_hat = regression(W1, b1, W2, b2)
-ell = lambda *p: ((regression(*p)[3] - y) ** 2).sum()                  # sum of squares, one data point
-ref = {k: g.T for k, g in zip(names, autograd_grad(ell, W1, b1, W2, b2))}   # numerator layout
-assert (z1 > 0).any() and (z1 < 0).any()
 
 
 def shape_error(product):
@@ -77,6 +66,18 @@ def shape_error(product):
 
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
+def regression(W1, b1, W2, b2):                       # question 1.2: returns z1, z2, z3, ŷ
+    z1 = W1 @ x + b1
+    z2 = 5 * torch.relu(z1)
+    z3 = W2 @ z2 + b2
+    return z1, z2, z3, z3
+
+
+z1, z2, z3, y_hat = regression(W1, b1, W2, b2)
+ell = lambda *p: ((regression(*p)[3] - y) ** 2).sum()                  # sum of squares, one data point
+ref = {k: g.T for k, g in zip(names, autograd_grad(ell, W1, b1, W2, b2))}   # numerator layout
+assert (z1 > 0).any() and (z1 < 0).any()
+
 # the right pieces (notebook 01)
 dl_dyhat = 2 * (y_hat - y).T                          # 1×K
 dyhat_dz3 = torch.eye(K)                              # K×K

@@ -84,7 +84,7 @@ exercises.check_linear(my_linear)
 
 # %% tags=["exercise"]
 def my_linear_backward(dJdz, x, W):
-    return None       # return dJdx, dJdW, dJdb
+    return None       # three gradients: dJdx, dJdW and dJdb
 
 
 exercises.check_linear_backward(my_linear_backward)
@@ -205,14 +205,14 @@ for name in ["relu", "relu_backward", "sigmoid", "sigmoid_backward"]:
 
 # %% tags=["exercise"]
 def my_mse_loss(y, y_hat):
-    return None       # return J, dJdy_hat
+    return None       # two things: the loss J and dJdy_hat
 
 
 exercises.check_mse_loss(my_mse_loss)
 
 # %% tags=["exercise"]
 def my_bce_loss(y, y_hat):
-    return None       # return J, dJdy_hat
+    return None       # two things: the loss J and dJdy_hat
 
 
 exercises.check_bce_loss(my_bce_loss)

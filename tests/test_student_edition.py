@@ -2,18 +2,18 @@
 answer leaks into it, that it runs top to bottom in fresh kernels, and the starter mlp.py.
 
 The no-leak rule. A *solution line* is a line of a cell tagged ``solution`` or a line inside a
-``### BEGIN SOLUTION`` … ``### END SOLUTION`` region of the source notebooks. It is *trivial*
-(and may appear in the edition) when, stripped, it has fewer than 12 letters and digits (a markdown
-table rule), is an import, only opens a bracket (``exercises.check_gradients(``), calls a check on
-names only (``exercises.check_steps(my_steps)``, as the exercise cell does too), is code that
-computes nothing (no operator and no list of strings: ``net.clear_grad_and_cache()``), holds one of
-the reviewed GENERIC fragments, or also occurs in a shared cell of one of the source notebooks (a
-cell that is neither a solution nor an exercise: setup and prose ship on purpose). Every other
-solution line is distinctive: it must not occur in any file of the edition, whole or as a run of
-SHINGLE tokens. Lines that also occur in *exercise* cells are not
-excused: a worked answer copied into an exercise cell is a leak (test_the_leak_check_can_fail).
-Our mlp.py and gd.py: no body line of their functions with 16 or more non-blank characters may
-occur in the edition, except the course's own scaffolding that the starter also has.
+``### BEGIN SOLUTION`` … ``### END SOLUTION`` region of the source notebooks. It is *trivial* (and
+may appear in the edition) when, stripped, it has fewer than 12 letters and digits (a markdown table
+rule), is an import, only opens a bracket (``exercises.check_gradients(``), calls a check on names
+only (``exercises.check_steps(my_steps)``, as the exercise cell does too), is code that computes
+nothing (no operator and no list of strings: ``net.clear_grad_and_cache()``), or also occurs in
+text that ships on purpose: a shared cell of one of the source notebooks (neither solution nor
+exercise: setup and prose) or a helper module that ships as it is (GENERIC_LAB, the starter
+mlp.py). Every other solution line is distinctive: it must not occur in any file of the edition,
+whole or as a run of SHINGLE tokens. Lines that also occur in *exercise* cells are not excused: a
+worked answer copied into an exercise cell is a leak (test_the_leak_check_can_fail).
+Our mlp.py and gd.py: no function-body line of theirs that the same rule finds distinctive may occur
+in the edition.
 """
 import ast
 import re
@@ -66,11 +66,6 @@ def shared_text(notebook):
 
 CHECK_CALL = re.compile(r"^[\w.]*check_\w*\([\w\s,=]*\)?$")      # a check called on names only
 COMPUTES = re.compile(r"[-+*/@<>]|\[\s*[\"']")                   # an operator, or a list of names/strings
-# Code that solution cells share with the check library for a reason other than the answer (reviewed):
-GENERIC = {
-    "(F.linear(x, W, b) * G).sum()": "the scalar whose autograd gradient is the reference for any upstream G",
-    "torch.rand(N, 2, generator=gen, dtype=torch.float64)": "random test data",
-}
 
 
 def _alnum(text):
@@ -83,7 +78,6 @@ def _is_trivial(line, shared_text, cell_type="code"):
             or re.match(r"(import|from)\s+\S+(\s+import\s|\s*$|\s+as\s)", text)
             or text.endswith("(") or CHECK_CALL.match(text)
             or (cell_type == "code" and not COMPUTES.search(text.split("#")[0]))
-            or any(fragment in text for fragment in GENERIC)
             or text in shared_text)
 
 
@@ -154,13 +148,24 @@ def _shingles(text, k=SHINGLE):
     return runs
 
 
+# lab modules that predate the exercises and hold no answer: a line they share with a solution (a call
+# of the course's API, say) ships anyway. lab/exercises.py and lab/mistakes.py stay under the rule.
+GENERIC_LAB = ("__init__", "gradcheck", "theory", "figures")
+
+
+def generic_modules(root):
+    """The text of the helper modules that ship as they are, and of the starter mlp.py."""
+    paths = [Path(root) / "lab" / f"{m}.py" for m in GENERIC_LAB] + [Path(root) / "student" / "mlp.py"]
+    return [p.read_text() for p in paths if p.exists()]
+
+
 def leaks(source_notebooks, edition, root=ROOT):
     """Readable lines naming each piece of solution text found in the edition: a distinctive solution
     line found whole, or a run of SHINGLE of its tokens that the shared text does not also contain."""
     texts = edition_texts(edition)
     runs_in = {rel: _shingles(text) for rel, text in texts.items()}
     found = []
-    shared = "\n".join(shared_text(nb) for nb in source_notebooks.values())
+    shared = "\n".join([shared_text(nb) for nb in source_notebooks.values()] + generic_modules(root))
     shared_runs = _shingles(shared)
     for stem, nb in source_notebooks.items():
         for line, cell in distinctive_solution_lines(nb, shared).items():
