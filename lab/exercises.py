@@ -411,6 +411,9 @@ def _judge_one(label, fn, allowed, key, draws, question):
     per_draw = []
     for sizes, got_t, truth, nets in wrong_draws:
         bases = [(k, q[key]) for k, q in nets]
+        m = truth.shape[0]
+        if truth.dim() == 2 and truth.shape == (m, m) and _close(truth, torch.eye(m, dtype=truth.dtype)):
+            bases += [(("wrong_identity_size",), torch.eye(s, dtype=truth.dtype)) for s in sorted(set(sizes)) if s != m]
         if _question(question)["f"] == "5relu":         # a 5 lost on paper, with the given Jacobians
             lost = {"dl_dW2": "relu5_forward_missing_5", "dl_dW1": "relu5_slope_one", "dl_db1": "relu5_slope_one"}
             if key in lost:

@@ -222,7 +222,8 @@ CATALOGUED = [
     ("dl/dŷ as a column (nb05 #4)", _j(dl_dyhat=lambda y_hat, y: 2 * (y_hat - y)), "transpose"),
     ("dl/dŷ without the 2", _j(dl_dyhat=lambda y_hat, y: (y_hat - y).T), "factor_half"),
     ("dl/dŷ as a mean", _j(dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T / _K(y)), "factor_1_over_K"),
-    ("dŷ/dz3 as I_h", _j(dyhat_dz3=lambda z3: torch.eye(z3.shape[0] + 1)), None),   # shape line, see below
+    ("dŷ/dz3 as I_h", _j(dyhat_dz3=lambda z3: torch.eye({2: 4, 3: 5, 4: 3}[z3.shape[0]])),
+     "wrong_identity_size"),                    # h for each K of the three draws: (n, h, K) = (3, 4, 2), (2, 5, 3), (5, 3, 4)
     # 1.3(a)
     ("σ' where f = tanh (nb05 #2)", _j("1.3a", dz2_dz1=sig_slope), "sigmoid_for_tanh"),
     ("1.2's Jacobian kept", _j("1.3a", dz2_dz1=lambda z1: torch.diag(5.0 * (z1.flatten() > 0))), "kept_from_1_2"),
