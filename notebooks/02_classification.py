@@ -1,0 +1,480 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Classification — homework question 1.3
+#
+# Same network as notebook 01 ($\boldsymbol{x}\in\mathbb{R}^n \to \boldsymbol{z}_1 \to \boldsymbol{z}_2 \to \boldsymbol{z}_3 \to \hat{\boldsymbol{y}}\in\mathbb{R}^K$,
+# hidden size $h$), same **numerator layout** ($\partial\ell/\partial\hat{\boldsymbol{y}}$ is $1\times K$, a scalar's derivative
+# with respect to a $K\times h$ matrix is $h\times K$, `.grad` is its transpose). Now $f=\tanh$ and $g=\sigma$,
+# $\sigma(z) = 1/(1+e^{-z})$:
+#
+# * **1.3(a)** keep the loss $\ell = \|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$ (a sum over the $K$ outputs);
+# * **1.3(b)** switch to $\ell_{\mathrm{BCE}} = \frac1K\sum_{i=1}^K -\big[y_i\log\hat y_i + (1-y_i)\log(1-\hat y_i)\big]$;
+# * **1.3(c)** why $f=\mathrm{ReLU}$ helps deeper networks — an experiment.
+
+# %%
+import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))  # repo root
+import math
+
+import matplotlib.pyplot as plt
+import sympy as sp
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.autograd.functional import jacobian
+
+import mlp
+from lab import exercises
+from lab.figures import save_figure
+from lab.gradcheck import autograd_grad, cmp, fmt_err, numerical_grad
+from lab.theory import show
+
+torch.set_default_dtype(torch.float64)
+torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
+torch.manual_seed(0)
+n, h, K = 3, 4, 2
+W1, b1 = torch.randn(h, n), torch.randn(h, 1)      # column-vector convention of the homework
+W2, b2 = torch.randn(K, h), torch.randn(K, 1)
+x = torch.randn(n, 1)
+y = torch.tensor([[1.0], [0.0]])                    # a target in {0, 1}^K
+
+
+def forward(x, W1, b1, W2, b2):
+    """1.3's network for one column vector x: returns z1, z2, z3, ŷ."""
+    z1 = W1 @ x + b1
+    z2 = torch.tanh(z1)
+    z3 = W2 @ z2 + b2
+    return z1, z2, z3, torch.sigmoid(z3)
+
+
+# %% [markdown]
+# ## 1.3(a) $f=\tanh$, $g=\sigma$, same MSE loss: what changes
+#
+# **Exercise.** What changes in the forward table of 1.2(b), the gradients of 1.2(c) and the elements of 1.2(d)? Write
+# the three Jacobians of the new network as functions: `dz2_dz1(z1)` ($h\times h$), `dyhat_dz3(z3)` ($K\times K$) and
+# `dl_dyhat(y_hat, y)` ($1\times K$), column vectors in, numerator layout out. The check also recognises the answers
+# of 1.2 kept by mistake.
+
+# %% tags=["exercise"]
+def my_dz2_dz1(z1):
+    return None
+
+
+def my_dyhat_dz3(z3):
+    return None
+
+
+def my_dl_dyhat(y_hat, y):
+    return None
+
+
+exercises.check_jacobians(my_dz2_dz1, my_dyhat_dz3, my_dl_dyhat, question="1.3a")
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# **In (b), the forward table**, only the two activation rows change:
+#
+# | layer | input | output |
+# |-------|-------|--------|
+# | $\mathrm{Linear}_1$ | $\boldsymbol{x}$ | $\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$ |
+# | $f$ | $\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$ | $\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})$ |
+# | $\mathrm{Linear}_2$ | $\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})$ | $\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}$ |
+# | $g$ | $\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}$ | $\sigma\big(\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}\big)$ |
+# | loss | $\hat{\boldsymbol{y}}$, $\boldsymbol{y}$ | $\big\|\sigma\big(\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}\big)-\boldsymbol{y}\big\|^2$ |
+#
+# **In (c), the gradients**, written with the allowed Jacobian symbols, keep their form. The one place where
+# $f$'s *value* appears, the input of $\mathrm{Linear}_2$, changes from $5(\cdot)^+$ to $\tanh(\cdot)$:
+#
+# $$\frac{\partial\ell}{\partial\boldsymbol{W}^{(2)}} = \tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})\,\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}\ (h\times K),
+# \quad
+# \frac{\partial\ell}{\partial\boldsymbol{b}^{(2)}},\ \frac{\partial\ell}{\partial\boldsymbol{b}^{(1)}},\ \frac{\partial\ell}{\partial\boldsymbol{W}^{(1)}}\ \text{as in 1.2(c)}.$$
+#
+# **In (d), the elements**: the two activation Jacobians change, $\partial\ell/\partial\hat{\boldsymbol{y}}$ does not:
+#
+# $$\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1} = \mathrm{diag}\big(1-\tanh^2(\boldsymbol{z}_1)\big)\in\mathbb{R}^{h\times h},\qquad
+# \frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3} = \mathrm{diag}\big(\sigma(\boldsymbol{z}_3)\odot(1-\sigma(\boldsymbol{z}_3))\big)\in\mathbb{R}^{K\times K},\qquad
+# \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}} = 2(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top\in\mathbb{R}^{1\times K},$$
+#
+# with $\boldsymbol{z}_1 = \boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$ and $\boldsymbol{z}_3 = \boldsymbol{W}^{(2)}\tanh(\boldsymbol{z}_1)+\boldsymbol{b}^{(2)}$.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def numerator_grads(x, W2, dl_dyhat, dyhat_dz3, dz2_dz1, z2):
+    """The four formulas of 1.2(c), unchanged in form (numerator layout)."""
+    delta = dl_dyhat @ dyhat_dz3                                 # 1×K
+    return {"W1": x @ (delta @ W2 @ dz2_dz1),                    # n×h
+            "b1": delta @ W2 @ dz2_dz1,                          # 1×h
+            "W2": z2 @ delta,                                    # h×K
+            "b2": delta}                                         # 1×K
+
+
+def check_against_autograd(ours, loss_fn):
+    """cmp each numerator-layout gradient, transposed, with autograd's gradient (parameter's shape)."""
+    refs = autograd_grad(loss_fn, W1, b1, W2, b2)
+    return all([cmp(f"dl/d{name}ᵀ", ours[name].T, ref) for name, ref in zip(["W1", "b1", "W2", "b2"], refs)])
+
+
+z1, z2, z3, y_hat = forward(x, W1, b1, W2, b2)
+
+# (b) the table's expressions against an nn.Module and mlp.py's cache
+module = nn.Sequential(nn.Linear(n, h), nn.Tanh(), nn.Linear(h, K), nn.Sigmoid())
+with torch.no_grad():
+    module[0].weight.copy_(W1); module[0].bias.copy_(b1.flatten())
+    module[2].weight.copy_(W2); module[2].bias.copy_(b2.flatten())
+assert cmp("module ŷ", torch.sigmoid(W2 @ torch.tanh(W1 @ x + b1) + b2).T, module(x.T))
+net = mlp.MLP(n, h, "tanh", h, K, "sigmoid")
+net.parameters.update(W1=W1.clone(), b1=b1.flatten(), W2=W2.clone(), b2=b2.flatten())
+net.forward(x.T)
+assert cmp("mlp z2", net.cache["z2"], torch.tanh(W1 @ x + b1).T)
+assert cmp("mlp ŷ", net.cache["y_hat"], torch.sigmoid(W2 @ torch.tanh(W1 @ x + b1) + b2).T)
+
+# (d) the elements, against torch.autograd.functional.jacobian (rows = outputs = numerator layout)
+dz2_dz1 = torch.diag(1 - torch.tanh(z1.flatten()) ** 2)
+dyhat_dz3 = torch.diag(torch.sigmoid(z3.flatten()) * (1 - torch.sigmoid(z3.flatten())))
+dl_dyhat = 2 * (y_hat - y).T
+assert cmp("dz2/dz1", dz2_dz1, jacobian(torch.tanh, z1.flatten()))
+assert cmp("dŷ/dz3", dyhat_dz3, jacobian(torch.sigmoid, z3.flatten()))
+assert cmp("dl/dŷ", dl_dyhat, jacobian(lambda v: ((v - y.flatten()) ** 2).sum(), y_hat.flatten()).reshape(1, K))
+show("diag of dz2/dz1", torch.diagonal(dz2_dz1))
+show("diag of dŷ/dz3", torch.diagonal(dyhat_dz3))
+
+sig = lambda v: torch.sigmoid(v.flatten())
+exercises.check_jacobians(dz2_dz1=lambda z1: torch.diag(1 - torch.tanh(z1.flatten()) ** 2),
+                          dyhat_dz3=lambda z3: torch.diag(sig(z3) * (1 - sig(z3))),
+                          dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T, question="1.3a")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# (c) the same four formulas, now with tanh's and σ's Jacobians, against autograd
+ours_mse = numerator_grads(x, W2, dl_dyhat, dyhat_dz3, dz2_dz1, torch.tanh(W1 @ x + b1))
+for name, g in ours_mse.items():
+    print(f"dl/d{name}: numerator-layout shape {tuple(g.shape)}")
+mse = lambda W1, b1, W2, b2: ((forward(x, W1, b1, W2, b2)[3] - y) ** 2).sum()
+assert check_against_autograd(ours_mse, mse)
+
+# %% [markdown]
+# ## 1.3(b) Binary cross-entropy: what changes
+#
+# **Exercise.** With $\ell_{\mathrm{BCE}}$, write $\partial\ell/\partial\hat{\boldsymbol{y}}$ as a function `dl_dyhat(y_hat, y)` ($1\times K$), and the
+# product $\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$, simplified, as a function `dl_dz3(y_hat, y)` ($1\times K$); `y` holds 0/1
+# targets, both are column vectors.
+
+# %% tags=["exercise"]
+def my_dl_dyhat(y_hat, y):
+    return None
+
+
+def my_dl_dz3(y_hat, y):
+    return None
+
+
+exercises.check_bce_gradient(my_dl_dyhat, my_dl_dz3)
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# **Why $\partial\ell/\partial\boldsymbol{z}_3 = (\hat{\boldsymbol{y}}-\boldsymbol{y})^\top/K$.**
+#
+# **(b) forward table:** unchanged except the loss row, which becomes
+# $\ell = \frac1K\sum_i -\big[y_i\log\hat y_i + (1-y_i)\log(1-\hat y_i)\big]$ with
+# $\hat{\boldsymbol{y}} = \sigma\big(\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}\big)$.
+#
+# **(d) elements:** $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$ and $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$ are those of 1.3(a). The loss
+# derivative changes. Each term depends on its own $\hat y_i$, and
+# $\frac{d}{d\hat y}\big(-y\log\hat y-(1-y)\log(1-\hat y)\big) = -\frac{y}{\hat y}+\frac{1-y}{1-\hat y} = \frac{\hat y-y}{\hat y(1-\hat y)}$, so
+#
+# $$\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}} = \frac1K\left[\frac{\hat y_1-y_1}{\hat y_1(1-\hat y_1)},\ \dots,\ \frac{\hat y_K-y_K}{\hat y_K(1-\hat y_K)}\right]\in\mathbb{R}^{1\times K}
+# \qquad(\text{note the } \tfrac1K \text{ and the sign: } \hat y - y).$$
+#
+# **(c) gradients:** multiply by $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3 = \mathrm{diag}(\hat y_i(1-\hat y_i))$: entry $i$ becomes
+# $\frac1K\frac{\hat y_i-y_i}{\hat y_i(1-\hat y_i)}\cdot\hat y_i(1-\hat y_i) = \frac{\hat y_i-y_i}{K}$. The factor that could vanish
+# cancels:
+#
+# $$\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3} = \frac{(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top}{K},\qquad
+# \frac{\partial\ell}{\partial\boldsymbol{W}^{(2)}} = \tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})\frac{(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top}{K},\quad
+# \frac{\partial\ell}{\partial\boldsymbol{b}^{(2)}} = \frac{(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top}{K},$$
+# $$\frac{\partial\ell}{\partial\boldsymbol{b}^{(1)}} = \frac{(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top}{K}\boldsymbol{W}^{(2)}\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1},\quad
+# \frac{\partial\ell}{\partial\boldsymbol{W}^{(1)}} = \boldsymbol{x}\frac{(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top}{K}\boldsymbol{W}^{(2)}\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1}.$$
+#
+# The same derivation, one step at a time, in sympy (one output, so the sum has one term; the $\frac1K$ stays):
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+z, yy, Ks = sp.symbols("z y K", real=True)
+p = sp.Symbol("p", positive=True)                       # p stands for ŷ = σ(z)
+sigma = 1 / (1 + sp.exp(-z))
+ell_p = -(yy * sp.log(p) + (1 - yy) * sp.log(1 - p)) / Ks
+is_zero = lambda e: sp.cancel(sp.together(e)) == 0     # exact rational-function identity test
+
+step1 = sp.factor(sp.together(sp.diff(ell_p, p)))      # dℓ/dŷ
+step2 = sp.diff(sigma, z)                               # dŷ/dz
+step3 = step1.subs(p, sigma) * step2                    # chain rule: dℓ/dz = dℓ/dŷ · dŷ/dz
+print("step 1  dℓ/dŷ =", step1, "  i.e. (ŷ - y) / (K ŷ (1 - ŷ))")
+print("step 2  dŷ/dz =", step2, "  i.e. σ(z)(1 - σ(z))")
+print("step 3  dℓ/dz =", sp.factor(sp.cancel(sp.together(step3))), "  i.e. (σ(z) - y) / K")
+assert is_zero(step1 - (p - yy) / (Ks * p * (1 - p)))
+assert is_zero(step2 - sigma * (1 - sigma))
+assert is_zero(step3 - (sigma - yy) / Ks)
+assert not is_zero(step3 - (yy - sigma) / Ks)           # the test can fail: the flipped sign is rejected
+# and directly, without the chain rule by hand:
+assert is_zero(sp.diff(ell_p.subs(p, sigma), z) - (sigma - yy) / Ks)
+print("checked: dℓ/dz = (σ(z) - y)/K")
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+dl_dyhat_bce = ((y_hat - y) / (y_hat * (1 - y_hat))).T / K             # 1×K
+bce = lambda W1, b1, W2, b2: F.binary_cross_entropy(forward(x, W1, b1, W2, b2)[3], y)   # mean over K = 1/K·Σ
+assert cmp("dl/dŷ (BCE)", dl_dyhat_bce,
+           jacobian(lambda v: F.binary_cross_entropy(v, y.flatten()), y_hat.flatten()).reshape(1, K))
+assert cmp("dl/dz3", dl_dyhat_bce @ dyhat_dz3, (y_hat - y).T / K)        # the simplification
+assert cmp("dl/dz3 (ag)", (y_hat - y).T / K,
+           jacobian(lambda v: F.binary_cross_entropy(torch.sigmoid(v), y.flatten()), z3.flatten()).reshape(1, K))
+
+ours_bce = numerator_grads(x, W2, dl_dyhat_bce, dyhat_dz3, dz2_dz1, torch.tanh(W1 @ x + b1))
+assert check_against_autograd(ours_bce, bce)
+
+# mlp.py: for one data point its mean-reduced BCE is exactly this ℓ, and its grads are .grad-shaped
+J, dJdy_hat = mlp.bce_loss(y.T, y_hat.T)
+assert cmp("mlp dJ/dŷ", dJdy_hat, dl_dyhat_bce)
+net.clear_grad_and_cache(); net.forward(x.T); net.backward(dJdy_hat)
+for name, g in ours_bce.items():
+    assert cmp(f"mlp dJd{name}", net.grads[f"dJd{name}"], g.T.reshape(net.grads[f"dJd{name}"].shape))
+
+exercises.check_bce_gradient(dl_dyhat=lambda y_hat, y: ((y_hat - y) / (y_hat * (1 - y_hat))).T / y.shape[0],
+                             dl_dz3=lambda y_hat, y: (y_hat - y).T / y.shape[0])
+
+# %% [markdown]
+# ### A second, independent check: centred finite differences
+#
+# Autograd is one reference; the forward pass alone gives another. For each parameter entry $\theta_i$,
+# $\big(\ell(\theta+\varepsilon\boldsymbol{e}_i)-\ell(\theta-\varepsilon\boldsymbol{e}_i)\big)/2\varepsilon$ equals $\partial\ell/\partial\theta_i$ up to $O(\varepsilon^2)$ (the centred
+# difference cancels the $\varepsilon$ term of the Taylor series; a one-sided difference keeps it). We compare each
+# parameter's gradient by its relative error $\|a-b\|/\max(\|a\|,\|b\|)$: a size-free number, about $10^{-8}$ or below when the
+# two agree and about 1 when a gradient is wrong. (Taken entry by entry, it can be large for an entry that is nearly 0:
+# the difference quotient carries a rounding error of about $10^{-16}\,\ell/\varepsilon$ in absolute terms.) Here $\tanh$ and $\sigma$ are
+# smooth, so the quotient agrees to about $\varepsilon^2$ plus rounding; notebook 01 shows what happens at ReLU's kink.
+
+# %%
+def rel_error(a, b):
+    """‖a - b‖ / max(‖a‖, ‖b‖), 0 when both are 0."""
+    scale = max(a.norm().item(), b.norm().item())
+    return (a - b).norm().item() / scale if scale > 0 else 0.0
+
+
+losses_13 = {"MSE, 1.3(a)": lambda W1, b1, W2, b2: ((forward(x, W1, b1, W2, b2)[3] - y) ** 2).sum(),
+             "BCE, 1.3(b)": lambda W1, b1, W2, b2: F.binary_cross_entropy(forward(x, W1, b1, W2, b2)[3], y)}
+for loss_name, loss_fn in losses_13.items():
+    auto = autograd_grad(loss_fn, W1, b1, W2, b2)
+    centred = numerical_grad(loss_fn, W1, b1, W2, b2, eps=1e-6)
+    errors = {name: rel_error(a, c) for name, a, c in zip(["W1", "b1", "W2", "b2"], auto, centred)}
+    print(f"{loss_name}: relative error, centred differences (ε = 1e-6) vs autograd: "
+          + ", ".join(f"{name} {fmt_err(e)}" for name, e in errors.items()))
+    assert max(errors.values()) < 1e-7
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# ### Why the fused form (BCE-with-logits) is numerically safer
+#
+# Computed in two stages, the loss first rounds $\hat y = \sigma(z_3)$ and then takes $\log(1-\hat y)$. For a
+# confident wrong logit the rounding destroys everything: in float32, $\sigma(40)$ *is* 1.0, so $\log(1-\hat y)=-\infty$.
+# Autograd then multiplies $\partial\ell/\partial\hat y = \infty$ by $\sigma'(40)=0$ and gets NaN. `nn.BCELoss` clamps
+# $\log$ at $-100$ so the loss stays finite (100, not 40) — but the gradient through the rounded $\hat y$ is still
+# $0$, although the true gradient is $\sigma(40)-0\approx 1$: the most wrong output stops learning.
+#
+# The fused form never forms $\log(1-\sigma(z))$. It uses the identity
+# $-[y\log\sigma(z)+(1-y)\log(1-\sigma(z))] = \max(z,0) - yz + \log(1+e^{-|z|})$ (no overflow, no $\log 0$) and its
+# gradient is exactly the simplified $\sigma(z)-y$ derived above.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+z_bad = torch.tensor([40.0], dtype=torch.float32)         # a saturated logit, target 0
+t = torch.tensor([0.0], dtype=torch.float32)
+print(f"float32 sigmoid(40) == 1.0: {torch.sigmoid(z_bad).item() == 1.0}")
+
+
+def loss_and_grad(fn):
+    zz = z_bad.clone().requires_grad_(True)
+    loss = fn(zz)
+    loss.backward()
+    return loss.item(), zz.grad.item()
+
+
+rows = {
+    "by hand: log(1-σ(z))": loss_and_grad(lambda v: -(t * torch.log(torch.sigmoid(v)) + (1 - t) * torch.log(1 - torch.sigmoid(v))).sum()),
+    "nn.BCELoss(σ(z))": loss_and_grad(lambda v: F.binary_cross_entropy(torch.sigmoid(v), t)),
+    "BCE-with-logits (fused)": loss_and_grad(lambda v: F.binary_cross_entropy_with_logits(v, t)),
+}
+exact_loss = F.softplus(torch.tensor(40.0, dtype=torch.float64)).item()     # -log(1-σ(40)) = softplus(40)
+exact_grad = torch.sigmoid(torch.tensor(40.0, dtype=torch.float64)).item()  # σ(40) - 0
+print(f"{'method':<26}{'loss':>10}{'dℓ/dz':>10}")
+for name, (loss, grad) in rows.items():
+    print(f"{name:<26}{loss:>10.4g}{grad:>10.4g}")
+print(f"{'exact (float64 math)':<26}{exact_loss:>10.4g}{exact_grad:>10.4g}")
+
+assert math.isinf(rows["by hand: log(1-σ(z))"][0]) and math.isnan(rows["by hand: log(1-σ(z))"][1])
+assert rows["nn.BCELoss(σ(z))"] == (100.0, 0.0)           # clamped loss, dead gradient
+assert cmp("fused loss", torch.tensor(rows["BCE-with-logits (fused)"][0]), torch.tensor(exact_loss))
+assert cmp("fused dℓ/dz", torch.tensor(rows["BCE-with-logits (fused)"][1]), torch.tensor(exact_grad))
+
+# %% [markdown]
+# ## 1.3(c) Why $f = \mathrm{ReLU}$ helps deeper networks — an experiment
+#
+# The homework keeps $g = \tanh$ at the output and asks why $f(\cdot) = (\cdot)^+$ helps a deeper network. Backprop
+# through one hidden layer of a deep net, $\boldsymbol{z}_{l+1} = \boldsymbol{W}^{(l+1)} f(\boldsymbol{z}_l) + \boldsymbol{b}^{(l+1)}$, is (rows, numerator layout)
+#
+# $$\frac{\partial L}{\partial\boldsymbol{z}_l} = \Big(\frac{\partial L}{\partial\boldsymbol{z}_{l+1}}\boldsymbol{W}^{(l+1)}\Big)\odot f'(\boldsymbol{z}_l)^\top .$$
+#
+# **Exercise (predict, then run).** Before running the experiment below, predict for which hidden
+# activations — `"sigmoid"`, `"tanh"`, `"relu"` — the gradient reaching the first of 20 layers stays within a
+# factor 10 of the last layer's, with He's initialisation. The check runs its own copy of the experiment.
+#
+# The experiment: 20 hidden layers of width 64, weights of variance $v/64$ with $v = 2$ (He) and zero biases, **the same
+# seed for every net**, a batch of 128 random inputs, a linear read-out followed by $g = \tanh$, targets in $(-1, 1)$ and
+# an MSE loss. We measure $\|\partial L/\partial\boldsymbol{W}^{(l)}\|$ for every layer, the mean of $f'(\boldsymbol{z}_l)$, and the gain
+# $\|\partial L/\partial\boldsymbol{z}_l\|^2/\|\partial L/\partial\boldsymbol{z}_{l+1}\|^2$ against the prediction $v\cdot\mathbb{E}[f'(\boldsymbol{z}_l)^2]$.
+
+# %% tags=["exercise"]
+my_keeps_scale = None      # a set of names, e.g. {"..."}
+exercises.check_deep_gradients(my_keeps_scale)
+
+# %%
+depth, width, batch = 20, 64, 128
+activations = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+
+
+def slope(f, z):
+    """f'(z) element-wise, by autograd: for an element-wise f, d(Σ f(z))/dz_i = f'(z_i)."""
+    z = z.clone().requires_grad_(True)
+    return torch.autograd.grad(f(z).sum(), z)[0]
+
+
+def layer_stats(act, weight_variance=2.0):
+    """One forward and backward pass of the deep net with hidden activation `act` and output g = tanh."""
+    torch.manual_seed(0)                                         # same weights, same data for every net
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    for layer in layers:
+        nn.init.normal_(layer.weight, std=math.sqrt(weight_variance / width))   # He: variance 2 / fan-in
+        nn.init.zeros_(layer.bias)
+    readout = nn.Linear(width, 1)
+    X, T = torch.randn(batch, width), torch.rand(batch, 1) * 2 - 1              # targets in (-1, 1), as g = tanh
+    hidden, pre = X, []
+    for layer in layers:
+        zl = layer(hidden)
+        zl.retain_grad()
+        pre.append(zl)
+        hidden = activations[act](zl)
+    F.mse_loss(torch.tanh(readout(hidden)), T).backward()
+    slopes = [slope(activations[act], zl.detach()) for zl in pre]
+    signal = [zl.grad.pow(2).sum().item() for zl in pre]          # ‖∂L/∂z_l‖²
+    return dict(weight_grad=[layer.weight.grad.norm().item() for layer in layers],
+                mean_slope=[s.mean().item() for s in slopes],
+                gain=[signal[l] / signal[l + 1] for l in range(depth - 1)],
+                predicted=[weight_variance * s.pow(2).mean().item() for s in slopes[:-1]],
+                pre=[zl.detach() for zl in pre], slopes=slopes)
+
+
+def geometric_mean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+stats = {act: layer_stats(act) for act in activations}
+stats["tanh, v = 1"] = layer_stats("tanh", weight_variance=1.0)
+print(f"{'layer':>5}" + "".join(f"{a + ' ‖∂L/∂W‖':>18}" for a in activations))
+for l in [0, 4, 9, 14, 19]:
+    print(f"{l + 1:>5}" + "".join(f"{stats[a]['weight_grad'][l]:>18.2e}" for a in activations))
+print(f"\n{'net':<12}{'first/last ‖∂L/∂W‖':>20}{'gain per layer':>16}{'v·E[f′²]':>10}")
+for name, st in stats.items():
+    print(f"{name:<12}{st['weight_grad'][0] / st['weight_grad'][-1]:>20.1e}"
+          f"{geometric_mean(st['gain']):>16.2f}{geometric_mean(st['predicted']):>10.2f}")
+dead = torch.stack([(zl <= 0).all(dim=0) for zl in stats["relu"]["pre"]])    # units off for the whole batch
+print(f"\nReLU units inactive on every input of the batch: {dead.double().mean().item():.0%}")
+
+# %%
+fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.2))
+layers_axis = list(range(1, depth + 1))
+for act, style in zip(activations, ["o-", "s-", "^-"]):
+    ax1.semilogy(layers_axis, stats[act]["weight_grad"], style, label=act, markersize=4)
+    ax2.plot(layers_axis, stats[act]["mean_slope"], style, label=act, markersize=4)
+    line, = ax3.semilogy(layers_axis[:-1], stats[act]["gain"], style, label=f"{act}: measured", markersize=4)
+    ax3.semilogy(layers_axis[:-1], stats[act]["predicted"], ":", color=line.get_color(), label=f"{act}: v·E[f′(z)²]")
+ax1.set(title="Weight-gradient norm per layer (He init, g = tanh)", xlabel="layer l (1 = nearest the input)",
+        ylabel="‖∂L/∂W⁽ˡ⁾‖ (log scale)")
+ax2.axhline(0.25, color="gray", ls=":", label="σ′ ≤ 1/4")
+ax2.set(title="Mean activation slope per layer", xlabel="layer l", ylabel="mean of f′(z) over units and inputs",
+        ylim=(0, 1.05))
+ax3.axhline(1, color="gray", lw=0.8)
+ax3.set(title="Per-layer gain of ‖∂L/∂z‖²: measured vs predicted", xlabel="layer l",
+        ylabel="‖∂L/∂z_l‖² / ‖∂L/∂z_(l+1)‖² (log scale)")
+for ax in (ax1, ax2, ax3):
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))       # layers are whole numbers
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+fig.tight_layout()
+save_figure(fig, "deep_net_gradient_norms")
+plt.show()
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# **The per-layer gain.** With independent zero-mean weights of variance $v/\text{fan-in}$ (square layers), multiplying
+# by $\boldsymbol{W}^{(l+1)}$ multiplies the expected squared norm of the backward signal by $v$, the *weight gain*; the
+# element-wise product with $f'(\boldsymbol{z}_l)$ multiplies it by about $\mathbb{E}[f'(z)^2]$. So each layer scales
+# $\|\partial L/\partial\boldsymbol{z}_l\|^2$ by
+#
+# $$\text{gain}_l \approx v\cdot\mathbb{E}\big[f'(\boldsymbol{z}_l)^2\big],$$
+#
+# and $L$ layers multiply $L$ such gains: anything steadily below 1 vanishes geometrically, anything above 1 explodes.
+#
+# * **sigmoid**: $\sigma' \le \tfrac14$, so $\mathbb{E}[\sigma'^2] \le \tfrac1{16}$ and the gain is at most $v/16$: with He's $v = 2$, at most $\tfrac18$
+#   per layer. No reasonable initialisation rescues it, and larger weights only push $z$ into the flat tails.
+# * **ReLU**: $\mathrm{ReLU}'$ is 1 on active units and 0 on inactive ones, so $\mathbb{E}[\mathrm{ReLU}'^2]$ is the fraction of active
+#   units, about $\tfrac12$. The inactive half *does* shrink the signal: it halves its energy at every layer. That is
+#   what the **factor 2 in He's variance** ($v = 2$, variance $2/\text{fan-in}$) is for: gain $\approx 2\cdot\tfrac12 = 1$ at any depth.
+#   And on active units the slope is exactly 1 however large $z$ is — ReLU never saturates, so growing weights
+#   do not kill the gradient. (Sparse activations are cheap, too.)
+# * **tanh**: $\tanh' \le 1$ with equality only at 0; at this initialisation $\mathbb{E}[\tanh'^2]$ is about $\tfrac12$, so it too
+#   survives *only because* of He's factor 2. With variance $1/\text{fan-in}$ its gain drops below 1 (run below), and
+#   when the pre-activations grow, $\tanh'$ collapses (the table at the end).
+# * **Dying ReLU**, the price: a unit whose pre-activation is negative for every input passes no gradient to its
+#   weights, so nothing moves it back; a large step that pushes its bias far negative can kill it for good.
+# * $g = \tanh$ at the output contributes one factor $\tanh'(z_{\text{out}}) \le 1$, once — not once per layer.
+#
+#
+# What the numbers say, and the checks that hold them to it:
+#
+# * **The gain formula predicts the measurement** for all three activations (the two right-hand columns above, and
+#   the dotted lines in the right panel).
+# * **sigmoid**: a gain far below 1 at every layer, so the gradient reaching the first layer is smaller than at the
+#   last by the many orders of magnitude printed above. The early layers cannot learn.
+# * **ReLU**: $\mathbb{E}[\mathrm{ReLU}'^2] \approx \tfrac12$ (half the units are off) times He's $v = 2$ gives a gain close to 1, so the
+#   gradient keeps its order of magnitude from layer 20 to layer 1. Note the units that are off for the *whole* batch (printed
+#   above): for these inputs they pass no gradient at all — the start of dying ReLU.
+# * **tanh** survives at $v = 2$ for the same reason, He's factor 2, not because $\tanh' \approx 1$ (its mean slope in
+#   the middle panel is well below 1). With $v = 1$ its gain falls below 1. Its weak point is saturation: the table
+#   below scales the pre-activations up (as happens when weights grow during training) — $\tanh'$ collapses,
+#   while ReLU's slope on active units stays exactly 1.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+gain = {name: geometric_mean(st["gain"]) for name, st in stats.items()}
+for name, st in stats.items():                          # the gain formula holds to within 15 % on every net
+    assert abs(math.log(gain[name] / geometric_mean(st["predicted"]))) < math.log(1.15), name
+assert gain["sigmoid"] < 0.2 and stats["sigmoid"]["weight_grad"][0] / stats["sigmoid"]["weight_grad"][-1] < 1e-6
+assert 0.8 < gain["relu"] < 1.25 and 0.8 < gain["tanh"] < 1.25, "with He's factor 2, ReLU and tanh keep their scale"
+assert gain["tanh, v = 1"] < 0.9, "without the factor 2, tanh's backward signal shrinks at every layer"
+relu_slopes = torch.cat([s.flatten() for s in stats["relu"]["slopes"]])   # autograd's ReLU'(z) for every unit
+active = torch.cat([zl.flatten() for zl in stats["relu"]["pre"]]) > 0
+assert torch.all(relu_slopes[active] == 1) and torch.all(relu_slopes[~active] == 0)
+print(f"fraction of active ReLU units: {active.double().mean().item():.2f}")
+
+zs = torch.randn(100_000, generator=torch.Generator().manual_seed(0))
+print(f"{'scale c':>8}{'mean tanh′(cz)':>16}{'mean σ′(cz)':>14}{'ReLU′ on active':>17}")
+for c in [1, 3, 10, 30]:
+    s = torch.sigmoid(c * zs)
+    relu_active = slope(torch.relu, c * zs)[c * zs > 0]
+    print(f"{c:>8}{(1 - torch.tanh(c * zs) ** 2).mean().item():>16.3f}{(s * (1 - s)).mean().item():>14.3f}"
+          f"{relu_active.mean().item():>17.3f}")
+assert (1 - torch.tanh(30 * zs) ** 2).mean() < 0.05
+
+exercises.check_deep_gradients({"tanh", "relu"})
