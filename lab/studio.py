@@ -342,7 +342,8 @@ class Studio:
         self.metric.add_class("studio-metric")
         self.status = W.HTML(f"<small>{self.vgg_note}</small>")
         self.status.add_class("studio-status")
-        self.ablation_image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        # hidden until the first grid arrives (an empty <img> shows as a broken-image icon)
+        self.ablation_image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
         self.ablation_image.add_class("studio-ablation-grid")
 
         self._set_model_options(model_name)
@@ -626,6 +627,7 @@ class Studio:
         fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         plt.close(fig)
         self.ablation_image.value = buf.getvalue()
+        self.ablation_image.layout.display = None
         self.status.value = f"<small>ablation grid (run {job}) done</small>"
         self.history.append(RunRecord(job, s, "ablation", 0, False, False, "", 0.0))
 
