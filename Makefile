@@ -1,8 +1,9 @@
 # Backprop Lab — convenience targets. Each one is a plain command you can also type yourself.
 PYTHON ?= python3
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+SOURCES := $(NOTEBOOKS:.ipynb=.py)
 
-.PHONY: help setup setup-dev lab studio test test-fast test-browser bench notebooks figures gallery train-digits selfcheck clean
+.PHONY: help setup setup-dev lab studio test test-fast test-browser bench sync notebooks figures gallery train-digits selfcheck clean
 
 help:        ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,10 +34,11 @@ bench:       ## benchmarks: mlp.py vs autograd, gd.py speed, notebook execution 
 	$(PYTHON) benchmarks/bench_gd.py
 	$(PYTHON) benchmarks/bench_notebooks.py
 
-notebooks:   ## rebuild the notebooks from their builders and store fresh outputs (fresh kernels)
-	$(PYTHON) tools/build_theory_notebooks.py
-	$(PYTHON) tools/build_impl_notebooks.py
-	$(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+sync:        ## carry the edited text sources notebooks/NN_*.py into their .ipynb (outputs kept)
+	$(PYTHON) -m jupytext --update --to ipynb $(SOURCES)
+
+notebooks: sync  ## sync every pair from its .py, then store fresh outputs (fresh kernels)
+	$(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOKS)
 
 figures: gallery  ## export every figure to figures/ (runs the notebooks, leaves them unchanged)
 	BACKPROP_SAVE_FIGURES=1 $(PYTHON) -m jupyter nbconvert --to notebook --execute --output-dir /tmp/backprop-lab-nbout $(NOTEBOOKS)

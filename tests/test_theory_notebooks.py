@@ -1,12 +1,14 @@
-"""The theory notebooks 01–05: stored sources match their builder, every homework
-question has its own heading, the stored outputs come from a clean top-to-bottom
-run; plus the small printing helpers in lab/theory.py and the notebook benchmark's
-argument checks. (The notebooks' own checks run under nbval: pytest notebooks/.)
+"""The notebooks as text: every notebooks/NN_name.ipynb is paired with its jupytext percent
+source notebooks/NN_name.py (the file contributors edit) and both hold the same cells; the
+stored outputs come from a clean top-to-bottom run (nbval re-runs every cell and compares the
+outputs: pytest notebooks/); every homework question of 01–05 has its own heading; plus the
+small printing helpers in lab/theory.py and the notebook benchmark's argument checks.
 """
 import importlib.util
 import re
 from pathlib import Path
 
+import jupytext
 import nbformat
 import numpy as np
 import pytest
@@ -24,43 +26,103 @@ def _load(relpath, name):
     return module
 
 
-builder = _load("tools/build_theory_notebooks.py", "build_theory_notebooks")
-KEYS = sorted(builder.BUILDERS)
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+THEORY = [p for p in NOTEBOOKS if p.name[:2] in {"01", "02", "03", "04", "05"}]
+# Cell metadata that only records a run (jupytext leaves it out of the text source on purpose).
+RUN_METADATA = {"execution", "ExecuteTime", "collapsed", "scrolled", "trusted", "autoscroll"}
 
 
-def _stored(key):
-    stem, _ = builder.BUILDERS[key]
-    return nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+def _stored(path):
+    return nbformat.read(path, as_version=4)
 
 
-def test_builder_covers_01_to_05():
-    assert KEYS == ["01", "02", "03", "04", "05"]
+def _ids(paths):
+    return [p.stem for p in paths]
 
 
-@pytest.mark.parametrize("key", KEYS)
-def test_stored_notebook_matches_builder(key):
-    """Edit the builder, not the .ipynb: the stored cells must be exactly what the builder writes."""
-    built = builder.BUILDERS[key][1]()
-    stored = _stored(key).cells
-    assert [c.cell_type for c in stored] == [c.cell_type for c in built]
-    for i, (s, b) in enumerate(zip(stored, built)):
-        assert s.source == b.source, f"cell {i} differs: run python3 tools/build_theory_notebooks.py {key} and re-execute"
-        assert s.metadata.get("tags", []) == b.metadata.get("tags", []), f"cell {i}: tags differ"
+def test_notebooks_01_to_07_exist():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
+    assert [p.name[:2] for p in THEORY] == ["01", "02", "03", "04", "05"]
 
 
-@pytest.mark.parametrize("key", KEYS)
-def test_stored_outputs_are_from_a_clean_run(key):
-    code = [c for c in _stored(key).cells if c.cell_type == "code"]
+def test_every_notebook_has_its_percent_source_and_vice_versa():
+    assert [p.stem for p in SOURCES] == [p.stem for p in NOTEBOOKS], \
+        "each notebooks/NN_name.ipynb needs its notebooks/NN_name.py (jupytext --set-formats ipynb,py:percent)"
+    for path in NOTEBOOKS:
+        formats = _stored(path).metadata.get("jupytext", {}).get("formats")
+        assert formats == "ipynb,py:percent", f"{path.name}: jupytext formats metadata is {formats!r}"
+        header = path.with_suffix(".py").read_text().split("# ---", 2)[1]
+        assert "format_name: percent" in header, f"{path.stem}.py is not in the percent format"
+
+
+def _cell_summary(cell):
+    """What a reader or a tool sees in a cell: its type, its source and its metadata (tags, the
+    collapsed/hidden state), without what only records a run."""
+    meta = {k: v for k, v in cell.metadata.items() if k not in RUN_METADATA}
+    return cell.cell_type, cell.source, meta
+
+
+def pair_differences(py_path, ipynb_path):
+    """The cells in which the text source and the stored notebook differ, as readable lines."""
+    text = jupytext.read(py_path)
+    stored = _stored(ipynb_path)
+    problems = []
+    if len(text.cells) != len(stored.cells):
+        problems.append(f"{len(text.cells)} cells in {py_path.name}, {len(stored.cells)} in {ipynb_path.name}")
+    for i, (t, s) in enumerate(zip(text.cells, stored.cells)):
+        (t_type, t_src, t_meta), (s_type, s_src, s_meta) = _cell_summary(t), _cell_summary(s)
+        if t_type != s_type:
+            problems.append(f"cell {i}: {t_type} in the .py, {s_type} in the .ipynb")
+        if t_src != s_src:
+            problems.append(f"cell {i}: source differs (.py: {t_src[:60]!r}; .ipynb: {s_src[:60]!r})")
+        if t_meta != s_meta:
+            problems.append(f"cell {i}: metadata differs (.py: {t_meta}; .ipynb: {s_meta})")
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_the_pair_holds_the_same_cells(path):
+    """Edit the .py, then `jupytext --update --to ipynb notebooks/NN_name.py` and re-execute."""
+    problems = pair_differences(path.with_suffix(".py"), path)
+    assert not problems, (f"{path.stem}: .py and .ipynb out of sync; run "
+                          f"jupytext --update --to ipynb notebooks/{path.stem}.py, then execute:\n"
+                          + "\n".join(problems))
+
+
+def test_the_sync_check_can_fail(tmp_path):
+    """An edit of the text source that was not carried into the notebook is caught, cell by cell."""
+    src = NOTEBOOKS[0].with_suffix(".py")
+    edited = tmp_path / src.name
+    text = src.read_text()
+    first_code = text.index("# %%\n")
+    edited.write_text(text[:first_code] + "# %%\nx_changed = 1\n\n" + text[first_code:])
+    problems = pair_differences(edited, NOTEBOOKS[0])
+    assert problems and "cells in" in problems[0]
+    retagged = tmp_path / ("t_" + src.name)
+    retagged.write_text(text.replace("# %%\n", '# %% tags=["solution"]\n', 1))
+    assert any("metadata differs" in p for p in pair_differences(retagged, NOTEBOOKS[0]))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_stored_outputs_are_from_a_clean_run(path):
+    """Stored outputs come from one fresh top-to-bottom run (nbval re-runs every cell and compares)."""
+    code = [c for c in _stored(path).cells if c.cell_type == "code"]
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "not a fresh top-to-bottom run"
     for c in code:
         assert not any(o.output_type == "error" for o in c.outputs), c.source[:80]
     assert code[0].source.startswith("import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))")
 
 
+def test_nothing_regenerates_notebooks_from_builders():
+    assert not list((ROOT / "tools").glob("build_*notebooks*.py")), "the builder scripts are gone: edit the .py sources"
+    assert "build_" not in (ROOT / "Makefile").read_text()
+
+
 def test_every_homework_question_has_its_own_heading():
     headings = []
-    for key in KEYS:
-        for cell in _stored(key).cells:
+    for path in THEORY:
+        for cell in _stored(path).cells:
             if cell.cell_type == "markdown":
                 headings += re.findall(r"^## (1\.\d\(\w\))", cell.source, flags=re.M)
     expected = ([f"1.2({c})" for c in "abcd"] + [f"1.3({c})" for c in "abc"] + [f"1.4({c})" for c in "123"]
@@ -69,8 +131,8 @@ def test_every_homework_question_has_its_own_heading():
 
 
 def test_ignored_cells_say_why():
-    for key in KEYS:
-        for cell in _stored(key).cells:
+    for path in THEORY:
+        for cell in _stored(path).cells:
             if "nbval-ignore-output" in cell.metadata.get("tags", []):
                 assert cell.source.startswith("# nbval-ignore-output"), "an ignored cell must explain why"
 

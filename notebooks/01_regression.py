@@ -1,0 +1,303 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Regression — homework question 1.2
+#
+# The network of the homework, for one input $\boldsymbol{x}\in\mathbb{R}^n$:
+#
+# $$\boldsymbol{x}\xrightarrow{\ \mathrm{Linear}_1\ }\boldsymbol{z}_1\xrightarrow{\ f\ }\boldsymbol{z}_2
+# \xrightarrow{\ \mathrm{Linear}_2\ }\boldsymbol{z}_3\xrightarrow{\ g\ }\hat{\boldsymbol{y}}\in\mathbb{R}^K,
+# \qquad \mathrm{Linear}_i(\boldsymbol{v}) = \boldsymbol{W}^{(i)}\boldsymbol{v}+\boldsymbol{b}^{(i)},$$
+#
+# with hidden size $h$: $\boldsymbol{W}^{(1)}\in\mathbb{R}^{h\times n}$, $\boldsymbol{W}^{(2)}\in\mathbb{R}^{K\times h}$.
+# Question 1.2 takes $f = 5\,\mathrm{ReLU}$ (`mlp.py` calls it `'scaled_relu'`), $g$ = identity and
+# $\ell(\hat{\boldsymbol{y}},\boldsymbol{y}) = \|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$.
+#
+# **This $\ell$ is a sum of squares** over the $K$ outputs of one data point. `nn.MSELoss()` and `mlp.mse_loss`
+# return the *mean* over all elements instead, so whenever we compare with them a factor $K$ (and, for a batch,
+# the batch size) appears. We write that factor out each time.
+#
+# **Notation: numerator layout**, as the homework demands. Every vector is a column vector. For a function
+# $\boldsymbol{u}\in\mathbb{R}^m$ of $\boldsymbol{v}\in\mathbb{R}^p$, $\partial\boldsymbol{u}/\partial\boldsymbol{v}$ is the
+# $m\times p$ Jacobian, with row $i$ = output $u_i$. Hence
+#
+# * $\partial\ell/\partial\hat{\boldsymbol{y}}$ is a $1\times K$ **row** vector;
+# * $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$ is $h\times h$;
+# * for a scalar and a $K\times h$ matrix, $\partial\ell/\partial\boldsymbol{W}$ is $h\times K$:
+#   $\left(\partial\ell/\partial\boldsymbol{W}\right)_{ji} = \partial\ell/\partial W_{ij}$.
+#
+# PyTorch's `.grad` has the parameter's own shape, so
+# $\;\texttt{W.grad} = \left(\partial\ell/\partial\boldsymbol{W}\right)^\top$ and
+# $\texttt{b.grad} = \left(\partial\ell/\partial\boldsymbol{b}\right)^\top$ (flattened). Section 1.2(c) checks this.
+#
+# Every formula below is followed by code that fails (an `assert`) if the formula is wrong;
+# `cmp` prints one verdict line per tensor.
+
+# %%
+import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))  # repo root
+import torch
+import torch.nn as nn
+from torch.autograd.functional import jacobian
+
+import mlp
+from lab.gradcheck import cmp
+from lab.theory import show
+
+torch.set_default_dtype(torch.float64)   # float64: comparisons are exact to ~1e-15
+torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
+torch.manual_seed(0)
+n, h, K = 3, 4, 2                          # h != K, so a wrong identity size or a missing transpose shows
+
+
+class FiveReLU(nn.Module):
+    """f(z) = 5·ReLU(z), the hidden activation of question 1.2."""
+    def forward(self, z):
+        return 5 * torch.relu(z)
+
+
+model = nn.Sequential(nn.Linear(n, h), FiveReLU(), nn.Linear(h, K), nn.Identity())
+print(model)
+
+# %% [markdown]
+# ## 1.2(a) The five steps of training with SGD on one batch
+#
+# For a batch $\{(\boldsymbol{x}_b,\boldsymbol{y}_b)\}_{b=1}^{B}$ and parameters
+# $\theta = (\boldsymbol{W}^{(1)},\boldsymbol{b}^{(1)},\boldsymbol{W}^{(2)},\boldsymbol{b}^{(2)})$:
+#
+# | # | step | math | PyTorch |
+# |---|------|------|---------|
+# | 1 | forward pass | $\hat{\boldsymbol{y}}_b = F_\theta(\boldsymbol{x}_b)$ | `y_hat = model(X)` |
+# | 2 | compute the loss | $L(\theta) = \frac1B\sum_b \|\hat{\boldsymbol{y}}_b-\boldsymbol{y}_b\|^2$ | `loss = ((y_hat - Y)**2).sum(1).mean()` |
+# | 3 | zero the gradients | $G \leftarrow 0$ | `optimizer.zero_grad()` |
+# | 4 | backward pass | $G \leftarrow \nabla_\theta L$ | `loss.backward()` |
+# | 5 | SGD step | $\theta \leftarrow \theta - \eta\, G$ | `optimizer.step()` |
+#
+# Step 3 exists because `backward()` *adds* into `.grad`; without it, step 4 would give
+# $G_{\text{old}} + \nabla_\theta L$. The code runs the five steps and checks that after `optimizer.step()`
+# every parameter equals $\theta - \eta\nabla_\theta L$ exactly.
+
+# %%
+B, eta = 8, 0.05
+X, Y = torch.randn(B, n), torch.randn(B, K)
+optimizer = torch.optim.SGD(model.parameters(), lr=eta)
+names = ["W1", "b1", "W2", "b2"]
+theta_before = [p.detach().clone() for p in model.parameters()]
+
+y_hat = model(X)                                  # 1. forward
+loss = ((y_hat - Y) ** 2).sum(dim=1).mean()       # 2. loss: batch mean of the homework's sum of squares
+optimizer.zero_grad()                             # 3. zero the gradients
+loss.backward()                                   # 4. backward: fills p.grad = dL/dp (shape of p)
+grads = [p.grad.detach().clone() for p in model.parameters()]
+optimizer.step()                                  # 5. p <- p - eta * p.grad
+
+print(f"loss before the step: {loss.item():.4f}")
+for name, p, p0, g in zip(names, model.parameters(), theta_before, grads):
+    assert cmp(f"{name} - (θ-ηg)", p, p0 - eta * g)
+
+# nn.MSELoss() averages over all B·K numbers: it is L / K
+assert cmp("MSELoss·K", nn.MSELoss()(y_hat, Y) * K, loss)
+
+loss_after = ((model(X) - Y) ** 2).sum(dim=1).mean()
+print(f"loss after the step:  {loss_after.item():.4f}")
+assert loss_after < loss, "one small SGD step should lower the loss"
+
+# %% [markdown]
+# Why step 3 matters: a second `backward()` without `zero_grad()` adds the new gradient to the old one.
+
+# %%
+loss2 = ((model(X) - Y) ** 2).sum(dim=1).mean()
+fresh = torch.autograd.grad(loss2, list(model.parameters()), retain_graph=True)   # the gradient alone
+loss2.backward()                                  # no zero_grad(): .grad still holds step 4's gradient
+for name, p, g_old, g_new in zip(names, model.parameters(), grads, fresh):
+    assert cmp(f"{name}.grad", p.grad, g_old + g_new)
+optimizer.zero_grad()
+
+# %% [markdown]
+# ## 1.2(b) Inputs and outputs of each layer for one data point
+#
+# Using only $\boldsymbol{x},\boldsymbol{y},\boldsymbol{W}^{(1)},\boldsymbol{b}^{(1)},\boldsymbol{W}^{(2)},\boldsymbol{b}^{(2)}$
+# (with $(\cdot)^+ = \max(\cdot, 0)$ element-wise):
+#
+# | layer | input | output |
+# |-------|-------|--------|
+# | $\mathrm{Linear}_1$ | $\boldsymbol{x}$ | $\boldsymbol{z}_1 = \boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$ |
+# | $f$ | $\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$ | $\boldsymbol{z}_2 = 5\,(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})^+$ |
+# | $\mathrm{Linear}_2$ | $5\,(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})^+$ | $\boldsymbol{z}_3 = 5\,\boldsymbol{W}^{(2)}(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})^+ + \boldsymbol{b}^{(2)}$ |
+# | $g$ | $5\,\boldsymbol{W}^{(2)}(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})^+ + \boldsymbol{b}^{(2)}$ | $\hat{\boldsymbol{y}} = 5\,\boldsymbol{W}^{(2)}(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})^+ + \boldsymbol{b}^{(2)}$ |
+# | loss | $\hat{\boldsymbol{y}}$ above and $\boldsymbol{y}$ | $\ell = \big\|5\,\boldsymbol{W}^{(2)}(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})^+ + \boldsymbol{b}^{(2)} - \boldsymbol{y}\big\|^2$ |
+#
+# Shapes: $\boldsymbol{z}_1,\boldsymbol{z}_2\in\mathbb{R}^h$, $\boldsymbol{z}_3,\hat{\boldsymbol{y}}\in\mathbb{R}^K$, $\ell\in\mathbb{R}$.
+# Below, each expression is evaluated literally from the parameters and compared with what the
+# `nn.Module` sees (forward hooks on every layer) and with `mlp.py`'s forward cache. PyTorch stores a data
+# point as a *row* $(1\times n)$, i.e. $\boldsymbol{x}^\top$, so the module's tensors are the transposes of ours.
+
+# %%
+torch.manual_seed(1)
+x = torch.randn(n, 1)                 # one data point, a column vector
+y = torch.randn(K, 1)
+W1, b1 = model[0].weight.detach(), model[0].bias.detach().reshape(h, 1)
+W2, b2 = model[2].weight.detach(), model[2].bias.detach().reshape(K, 1)
+
+# the table, written with x, y, W1, b1, W2, b2 only
+table = {
+    "Linear1": (x, W1 @ x + b1),
+    "f":       (W1 @ x + b1, 5 * torch.relu(W1 @ x + b1)),
+    "Linear2": (5 * torch.relu(W1 @ x + b1), 5 * W2 @ torch.relu(W1 @ x + b1) + b2),
+    "g":       (5 * W2 @ torch.relu(W1 @ x + b1) + b2, 5 * W2 @ torch.relu(W1 @ x + b1) + b2),
+}
+loss_formula = ((5 * W2 @ torch.relu(W1 @ x + b1) + b2 - y) ** 2).sum()
+
+seen = {}
+hooks = [m.register_forward_hook(lambda mod, inp, out, i=i: seen.__setitem__(i, (inp[0], out)))
+         for i, m in enumerate(model)]
+out = model(x.T)
+for hook in hooks:
+    hook.remove()
+for i, (layer, (inp, outp)) in enumerate(table.items()):
+    assert cmp(f"{layer} in", inp.T, seen[i][0])
+    assert cmp(f"{layer} out", outp.T, seen[i][1])
+assert cmp("loss", loss_formula, ((out - y.T) ** 2).sum())
+
+net = mlp.MLP(n, h, "scaled_relu", h, K, "identity")   # the hand-written network, same parameters
+net.parameters.update(W1=W1.clone(), b1=b1.flatten().clone(), W2=W2.clone(), b2=b2.flatten().clone())
+net.forward(x.T)
+for key, layer in [("z1", "Linear1"), ("z2", "f"), ("z3", "Linear2"), ("y_hat", "g")]:
+    assert cmp(f"mlp {key}", net.cache[key], table[layer][1].T)
+
+# %%
+print("values for this data point (column vectors printed as rows):")
+for layer, (inp, outp) in table.items():
+    show(f"  {layer:<8} in ", inp.T)
+    show(f"  {layer:<8} out", outp.T)
+show("  loss ℓ", loss_formula)
+z1 = W1 @ x + b1
+assert (z1 > 0).any() and (z1 < 0).any(), "pick a point with active and inactive hidden units"
+
+# %% [markdown]
+# ## 1.2(c) The backward pass in numerator layout
+#
+# Write $\boldsymbol{\delta} = \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$
+# ($1\times K$), the derivative of $\ell$ with respect to $\boldsymbol{z}_3$. The chain rule in numerator layout
+# multiplies Jacobians **left to right from the loss**:
+#
+# * $\mathrm{Linear}_2$: $\boldsymbol{z}_3 = \boldsymbol{W}^{(2)}\boldsymbol{z}_2+\boldsymbol{b}^{(2)}$, so
+#   $\partial\boldsymbol{z}_3/\partial\boldsymbol{b}^{(2)} = I_K$ and
+#   $\partial\ell/\partial W^{(2)}_{ij} = \delta_i\, z_{2,j}$. Collecting the entries $(j,i)$ gives an $h\times K$ matrix,
+#   the outer product $\boldsymbol{z}_2\boldsymbol{\delta}$. With $\boldsymbol{z}_2 = 5(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})^+$:
+#
+# $$\frac{\partial\ell}{\partial\boldsymbol{b}^{(2)}} = \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}\quad(1\times K),
+# \qquad
+# \frac{\partial\ell}{\partial\boldsymbol{W}^{(2)}} = 5\,(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})^+\,
+# \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}\quad(h\times K).$$
+#
+# * Through $\mathrm{Linear}_2$ and $f$: $\partial\boldsymbol{z}_3/\partial\boldsymbol{z}_2 = \boldsymbol{W}^{(2)}$ ($K\times h$), so
+#   $\partial\ell/\partial\boldsymbol{z}_1 = \boldsymbol{\delta}\,\boldsymbol{W}^{(2)}\,\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$ ($1\times h$), and the same
+#   two rules for $\mathrm{Linear}_1$ (input $\boldsymbol{x}$) give
+#
+# $$\frac{\partial\ell}{\partial\boldsymbol{b}^{(1)}} = \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}\boldsymbol{W}^{(2)}\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1}\quad(1\times h),
+# \qquad
+# \frac{\partial\ell}{\partial\boldsymbol{W}^{(1)}} = \boldsymbol{x}\,\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}\boldsymbol{W}^{(2)}\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1}\quad(n\times h).$$
+#
+# Every product is shape-consistent: $(1\times K)(K\times K)(K\times h)(h\times h) = 1\times h$, and
+# $(n\times 1)(1\times h) = n\times h$. PyTorch's `.grad` is the transpose:
+# `W2.grad` $= (\partial\ell/\partial\boldsymbol{W}^{(2)})^\top$ ($K\times h$), `b2.grad` $= (\partial\ell/\partial\boldsymbol{b}^{(2)})^\top$ flattened.
+
+# %%
+# the three Jacobians the answer may use (their elements are question 1.2(d))
+z1 = W1 @ x + b1
+y_hat = 5 * W2 @ torch.relu(W1 @ x + b1) + b2
+dl_dyhat = 2 * (y_hat - y).T                                # 1×K
+dyhat_dz3 = torch.eye(K)                                   # K×K
+dz2_dz1 = torch.diag(5.0 * (z1.flatten() > 0))             # h×h
+
+# the four gradients, numerator layout, only allowed symbols
+dl_db2 = dl_dyhat @ dyhat_dz3
+dl_dW2 = 5 * torch.relu(W1 @ x + b1) @ (dl_dyhat @ dyhat_dz3)
+dl_db1 = dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1
+dl_dW1 = x @ (dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1)
+ours = {"W1": dl_dW1, "b1": dl_db1, "W2": dl_dW2, "b2": dl_db2}
+expected_shapes = {"W1": (n, h), "b1": (1, h), "W2": (h, K), "b2": (1, K)}
+for name, g in ours.items():
+    assert tuple(g.shape) == expected_shapes[name], (name, tuple(g.shape))
+    print(f"dl/d{name}: numerator-layout shape {tuple(g.shape)}")
+
+# autograd on the module (a single data point, the homework's sum-of-squares loss)
+model.zero_grad()
+((model(x.T) - y.T) ** 2).sum().backward()
+params = dict(zip(names, model.parameters()))
+for name, g in ours.items():
+    grad = params[name].grad
+    # .grad has the parameter's shape: it is the TRANSPOSE of the numerator-layout derivative
+    assert cmp(f"dl/d{name}ᵀ", g.T.reshape(grad.shape), grad)
+
+# %% [markdown]
+# The transpose is not optional: compared *without* it, the shapes disagree ($h\times K$ against $K\times h$) and
+# the check says so. And `mlp.py`, which stores gradients in `.grad`'s layout for a *mean* loss, agrees once the
+# factor $K$ is put back: `mlp.mse_loss` returns $J = \ell/K$ and $\partial J/\partial\hat{\boldsymbol{y}} = (\partial\ell/\partial\hat{\boldsymbol{y}})^\top/K$.
+
+# %%
+v = cmp("no transpose", dl_dW2, params["W2"].grad)
+assert not v, "a K×h .grad must not pass as an h×K numerator-layout derivative"
+
+J, dJdy_hat = mlp.mse_loss(y.T, y_hat.T)                   # target first (course API)
+assert cmp("K·J = ℓ", K * J, ((y_hat - y) ** 2).sum())
+assert cmp("K·dJ/dŷ", K * dJdy_hat, dl_dyhat)
+net.clear_grad_and_cache()
+net.forward(x.T)
+net.backward(K * dJdy_hat)                                 # the gradient of the sum-of-squares loss
+for name, g in ours.items():
+    ref = net.grads[f"dJd{name}"]
+    assert cmp(f"mlp dJd{name}", g.T.reshape(ref.shape), ref)
+
+# %% [markdown]
+# ## 1.2(d) The elements of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$, $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$ and $\partial\ell/\partial\hat{\boldsymbol{y}}$
+#
+# $f$ acts element by element, so $z_{2,i}$ depends on $z_{1,i}$ only and the Jacobian is diagonal. The slope of
+# $5\,\mathrm{ReLU}$ is **5** where the unit is active (not 1):
+#
+# $$\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1} = \mathrm{diag}\big(5\cdot\mathbb{1}[z_{1,1}>0],\ \dots,\ 5\cdot\mathbb{1}[z_{1,h}>0]\big)\in\mathbb{R}^{h\times h},
+# \qquad \left(\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1}\right)_{ij} = \begin{cases}5 & i=j,\ z_{1,i}>0\\ 0 & \text{otherwise}\end{cases}$$
+#
+# (at $z_{1,i}=0$ we take 0, as PyTorch does),
+#
+# $$\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3} = I_K\in\mathbb{R}^{K\times K},
+# \qquad
+# \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}} = 2(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top
+# = \big[2(\hat y_1-y_1),\ \dots,\ 2(\hat y_K-y_K)\big]\in\mathbb{R}^{1\times K}.$$
+#
+# `torch.autograd.functional.jacobian` of a function from $\mathbb{R}^p$ to $\mathbb{R}^m$ returns the $m\times p$ matrix
+# with rows = outputs — numerator layout. For a scalar output it returns the input's shape $(K,)$, which we
+# read as the $1\times K$ row.
+
+# %%
+z3 = y_hat                                                  # g = identity
+J_f = jacobian(lambda z: 5 * torch.relu(z), z1.flatten())
+J_g = jacobian(lambda z: z, z3.flatten())
+J_l = jacobian(lambda yh: ((yh - y.flatten()) ** 2).sum(), y_hat.flatten()).reshape(1, K)
+
+assert cmp("dz2/dz1", dz2_dz1, J_f)
+assert cmp("dŷ/dz3", dyhat_dz3, J_g)
+assert cmp("dl/dŷ", dl_dyhat, J_l)
+assert set(torch.diagonal(dz2_dz1).tolist()) == {0.0, 5.0}, "diagonal entries must be 0 or 5"
+show("dz2/dz1", dz2_dz1, 1)
+show("dŷ/dz3", dyhat_dz3, 1)
+show("dl/dŷ", dl_dyhat)
+
+# %% [markdown]
+# **Summary.** Forward: $\boldsymbol{z}_1\in\mathbb{R}^h$, $\boldsymbol{z}_2 = 5\boldsymbol{z}_1^+$, $\hat{\boldsymbol{y}} = \boldsymbol{z}_3\in\mathbb{R}^K$.
+# Backward (numerator layout): $\partial\ell/\partial\boldsymbol{W}^{(2)}$ is $h\times K$, $\partial\ell/\partial\boldsymbol{W}^{(1)}$ is $n\times h$,
+# bias derivatives are rows; `.grad` is their transpose. Notebook 02 changes $f$, $g$ and the loss;
+# notebook 05 shows what the checks above print when one of these formulas is written wrong.

@@ -1,0 +1,405 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Concepts — homework question 1.5
+#
+# (a) softmax as a *soft* argmax · (b) a computational graph and backprop through it · (c) derivatives of four
+# activations · (d) linear transformations and why networks need non-linear ones · (e) training as an argmin.
+#
+# The interactive cells (sliders) need a live kernel; each one comes after a static figure of the same thing,
+# so a static renderer still shows the content.
+
+# %%
+import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))  # repo root
+import math
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import sympy as sp
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Polygon
+
+import mlp
+from lab.figures import save_figure
+from lab.gradcheck import autograd_grad, cmp
+from lab.theory import fmt, show
+
+torch.set_default_dtype(torch.float64)
+torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
+_ = torch.manual_seed(0)
+
+# %% [markdown]
+# ## 1.5(a) Why softmax is really a *soft argmax*
+#
+# With a temperature $T>0$, $\;\mathrm{softmax}_T(\boldsymbol{z})_i = \dfrac{e^{z_i/T}}{\sum_j e^{z_j/T}}$.
+# The hard $\arg\max$, written as a vector, is the one-hot $\boldsymbol{e}_{i^*}$ with $i^* = \arg\max_i z_i$: it is
+# piecewise constant, so its gradient is zero almost everywhere and useless for learning.
+# Softmax is a smooth replacement *for the argmax*, not for the max:
+#
+# * it is positive, sums to 1 and keeps the order of the $z_i$, the largest getting the most mass;
+# * dividing by $e^{z_{i^*}/T}$: $\mathrm{softmax}_T(\boldsymbol{z})_i = e^{(z_i-z_{i^*})/T}\big/\sum_j e^{(z_j-z_{i^*})/T}$. As $T\to0$, every
+#   exponent with $z_j<z_{i^*}$ goes to $-\infty$: **the limit is the one-hot argmax**. As $T\to\infty$ all exponents
+#   go to 0: **the limit is uniform**, $1/K$;
+# * the smooth version of the *max* is $T\log\sum_j e^{z_j/T}$ (log-sum-exp), and its gradient is exactly the softmax —
+#   just as the gradient of $\max_i z_i$ is the one-hot argmax. So softmax is to soft-max what argmax is to max.
+
+# %%
+z = torch.tensor([1.0, 3.0, 2.5, -0.5, 0.0])
+K = len(z)
+onehot = F.one_hot(z.argmax(), K).double()
+softmax_T = lambda z, T: torch.softmax(z / T, dim=0)
+
+print(f"{'T':>8}  softmax_T(z)")
+for T in [0.01, 0.1, 0.5, 1.0, 2.0, 10.0, 1e6]:
+    p = softmax_T(z, T)
+    assert p.argmax() == z.argmax() and torch.isclose(p.sum(), torch.tensor(1.0))
+    assert torch.equal(torch.argsort(p), torch.argsort(z)), "softmax keeps the order"
+    print(f"{T:>8g}  {fmt(p)}")
+
+assert cmp("T→0: one-hot", softmax_T(z, 0.01), onehot)
+assert cmp("T→∞: uniform", softmax_T(z, 1e6), torch.full((K,), 1 / K), atol=1e-5)
+# gradients: d max(z)/dz = one-hot argmax, d logsumexp(z)/dz = softmax(z)
+assert cmp("∇max = onehot", autograd_grad(lambda v: v.max(), z)[0], onehot)
+assert cmp("∇lse = softmax", autograd_grad(lambda v: torch.logsumexp(v, 0), z)[0], softmax_T(z, 1.0))
+assert abs(0.01 * torch.logsumexp(z / 0.01, 0) - z.max()) < 1e-6, "T·logsumexp(z/T) → max z"
+
+
+# %%
+def draw_softmax(ax, T):
+    ax.bar(range(K), softmax_T(z, T), color="tab:blue")
+    ax.set(title=f"T = {T:g}", xlabel="index i", ylim=(0, 1.05), xticks=range(K))
+
+
+temps = [0.1, 0.5, 1, 2, 10]
+fig, axes = plt.subplots(1, len(temps) + 1, figsize=(15, 2.8), sharey=True)
+axes[0].bar(range(K), onehot, color="tab:red")
+axes[0].set(title="argmax (one-hot)", xlabel="index i", ylabel="probability", ylim=(0, 1.05), xticks=range(K))
+for ax, T in zip(axes[1:], temps):
+    draw_softmax(ax, T)
+fig.suptitle(f"softmax(z / T) for z = {[round(v, 1) for v in z.tolist()]}: T → 0 gives argmax, large T gives uniform")
+fig.tight_layout()
+save_figure(fig, "softmax_temperature")
+plt.show()
+
+
+# %% [markdown]
+# Interactive version (live kernel only): drag the temperature.
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): Jupyter routes the slider's plot into the widget, but nbval does
+# not emulate widgets and sees it as an extra output; the static figure above is compared instead.
+def softmax_slider(T=1.0):
+    fig, ax = plt.subplots(figsize=(5, 2.8))
+    draw_softmax(ax, T)
+    ax.set_ylabel("probability")
+    plt.show()
+
+
+widgets.interactive(softmax_slider, T=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.05,
+                                                             description="T"))
+
+# %% [markdown]
+# ## 1.5(b) The computational graph of $a = xy + z,\; b = (x+x)\,a,\; w = ab$
+#
+# Shapes used here: circles are values (inputs $x,y,z$ shaded, the named intermediates $a,b$ and the
+# output $w$ white), rounded squares are operators. Two things make this graph instructive: **$x$ is used three
+# times** (twice by the same $+$, once by the first $*$), and **$a$ is used twice** (by $b$'s $*$ and by $w$'s $*$).
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 4.6))
+values = {"x": (0, 3.6), "y": (0, 2.0), "z": (0, 0.4), "a": (5.6, 1.2), "b": (8.6, 3.6), "w": (11.6, 2.4)}
+ops = {"+₁": ("+", (2.6, 4.8)), "*₁": ("*", (2.6, 2.6)), "+₂": ("+", (4.2, 1.2)), "*₂": ("*", (7.2, 3.6)),
+       "*₃": ("*", (10.2, 2.4))}
+edges = [("x", "+₁", 0.25), ("x", "+₁", -0.25), ("x", "*₁", 0), ("y", "*₁", 0), ("*₁", "+₂", 0), ("z", "+₂", 0),
+         ("+₂", "a", 0), ("+₁", "*₂", 0), ("a", "*₂", 0), ("*₂", "b", 0), ("a", "*₃", 0), ("b", "*₃", 0),
+         ("*₃", "w", 0)]
+position = {**values, **{k: pos for k, (_, pos) in ops.items()}}
+for name, (cx, cy) in values.items():
+    ax.add_patch(Circle((cx, cy), 0.42, facecolor="#d9d9d9" if name in "xyz" else "white", edgecolor="black", lw=1.5))
+    ax.text(cx, cy, name, ha="center", va="center", fontsize=15, style="italic")
+for name, (symbol, (cx, cy)) in ops.items():
+    ax.add_patch(FancyBboxPatch((cx - 0.33, cy - 0.33), 0.66, 0.66, boxstyle="round,pad=0.05",
+                                facecolor="#fff2cc", edgecolor="black", lw=1.5))
+    ax.text(cx, cy, symbol, ha="center", va="center", fontsize=18)
+for src, dst, rad in edges:
+    ax.add_patch(FancyArrowPatch(position[src], position[dst], connectionstyle=f"arc3,rad={rad}",
+                                 arrowstyle="-|>", mutation_scale=14, lw=1.3, shrinkA=17, shrinkB=17))
+ax.text(2.6, 5.45, "x + x", ha="center", fontsize=10, color="dimgray")
+ax.text(2.6, 1.95, "x · y", ha="center", fontsize=10, color="dimgray")
+ax.set(xlim=(-0.8, 12.4), ylim=(-0.3, 5.9), aspect="equal",
+       title="Computational graph of a = x·y + z,  b = (x + x)·a,  w = a·b")
+ax.axis("off")
+save_figure(fig, "computational_graph")
+plt.show()
+
+# %% [markdown]
+# **Backprop by hand.** Write $\bar v = \partial w/\partial v$ (the *adjoint* of $v$). Start at $\bar w = 1$ and walk the
+# graph backwards; at every node multiply by the local derivative, and where a value feeds several uses, **add** the
+# contributions. With $s = x+x$ and $p = xy$:
+#
+# | node | local rule | adjoint |
+# |------|------------|---------|
+# | $w = ab$ | $\partial w/\partial a = b,\ \partial w/\partial b = a$ | $\bar b = a$, $\;\bar a \mathrel{+}= b$ |
+# | $b = s\,a$ | $\partial b/\partial s = a,\ \partial b/\partial a = s$ | $\bar s = \bar b\,a$, $\;\bar a \mathrel{+}= \bar b\,s$ |
+# | $a = p + z$ | both 1 | $\bar p = \bar a$, $\;\bar z = \bar a$ |
+# | $s = x + x$ | 1 for each of the two edges | $\bar x \mathrel{+}= 2\bar s$ |
+# | $p = xy$ | $\partial p/\partial x = y,\ \partial p/\partial y = x$ | $\bar x \mathrel{+}= \bar p\,y$, $\;\bar y = \bar p\,x$ |
+#
+# **Closed form** for comparison: $b = 2xa$, so $w = 2x\,a^2 = 2x(xy+z)^2$ and
+# $\;\partial w/\partial x = 2a^2 + 4axy,\quad \partial w/\partial y = 4ax^2,\quad \partial w/\partial z = 4ax$.
+
+# %%
+x, y, z_in = torch.tensor(1.5), torch.tensor(-2.0), torch.tensor(0.5)
+p = x * y; a = p + z_in; s = x + x; b = s * a; w = a * b          # forward
+print(f"forward: p = {p.item():g}, a = {a.item():g}, s = {s.item():g}, b = {b.item():g}, w = {w.item():g}")
+
+g = {"w": 1.0}                                                      # backward, node by node
+g["b"] = g["w"] * a
+g["a"] = g["w"] * b                 # first use of a (in w)
+g["s"] = g["b"] * a
+g["a"] = g["a"] + g["b"] * s        # second use of a (in b): add
+g["p"] = g["a"] * 1
+g["z"] = g["a"] * 1
+g["x"] = g["s"] * 1 + g["s"] * 1    # the two edges x → +
+g["x"] = g["x"] + g["p"] * y        # the edge x → *
+g["y"] = g["p"] * x
+print("adjoints: " + ", ".join(f"∂w/∂{k} = {float(v):g}" for k, v in g.items()))
+
+closed = {"x": 2 * a**2 + 4 * a * x * y, "y": 4 * a * x**2, "z": 4 * a * x}
+auto = dict(zip("xyz", autograd_grad(lambda x, y, z: (x * y + z) * ((x + x) * (x * y + z)), x, y, z_in)))
+for k in "xyz":
+    assert cmp(f"∂w/∂{k} closed", g[k], closed[k])
+    assert cmp(f"∂w/∂{k} autograd", g[k], auto[k])
+
+X_, Y_, Z_ = sp.symbols("x y z")
+A_ = X_ * Y_ + Z_
+W_ = A_ * ((X_ + X_) * A_)
+for var, formula in [(X_, 2 * A_**2 + 4 * A_ * X_ * Y_), (Y_, 4 * A_ * X_**2), (Z_, 4 * A_ * X_)]:
+    assert sp.expand(sp.diff(W_, var) - formula) == 0
+print("sympy: the closed-form derivatives are exact")
+
+# %% [markdown]
+# ## 1.5(c) The derivatives of ReLU, LeakyReLU(0.01), Softplus(β=1) and GELU
+#
+# $$\mathrm{ReLU}'(z) = \begin{cases}1 & z>0\\0 & z<0\end{cases},\qquad
+# \mathrm{LeakyReLU}'(z) = \begin{cases}1 & z>0\\0.01 & z<0\end{cases},\qquad
+# \mathrm{Softplus}'(z) = \frac{d}{dz}\log(1+e^z) = \frac{e^z}{1+e^z} = \sigma(z),$$
+# $$\mathrm{GELU}(z) = z\,\Phi(z)\ \Rightarrow\ \mathrm{GELU}'(z) = \Phi(z) + z\,\varphi(z),\qquad
+# \varphi(z) = \tfrac{1}{\sqrt{2\pi}}e^{-z^2/2},\ \Phi = \text{its CDF}.$$
+#
+# At $z=0$, ReLU and LeakyReLU have a kink; PyTorch uses the value from the left (0 and 0.01). GELU' dips below 0
+# (minimum $\approx -0.129$ at $z=-\sqrt2$, where $\mathrm{GELU}'' = \varphi(z)(2-z^2)$ vanishes) and overshoots 1 (maximum
+# $\approx 1.129$ at $z=+\sqrt2$). The analytic curves are `mlp.py`'s
+# backward functions; the dots are autograd's derivatives of `torch.nn.functional`'s activations.
+
+# %%
+zs = torch.linspace(-4, 4, 801)                      # includes z = 0 exactly
+cases = [
+    ("ReLU", F.relu, mlp.relu, mlp.relu_backward),
+    ("LeakyReLU(0.01)", lambda v: F.leaky_relu(v, 0.01), mlp.leaky_relu, mlp.leaky_relu_backward),
+    ("Softplus(β=1)", lambda v: F.softplus(v, beta=1), mlp.softplus, mlp.softplus_backward),
+    ("GELU", F.gelu, mlp.gelu, mlp.gelu_backward),
+]
+derivs = {}
+for name, torch_fn, fwd, bwd in cases:
+    analytic = bwd(torch.ones_like(zs), zs, fwd(zs))
+    leaf = zs.clone().requires_grad_(True)
+    torch_fn(leaf).sum().backward()                  # element-wise, so d(sum)/dz_i = f'(z_i)
+    assert cmp(name, analytic, leaf.grad)
+    derivs[name] = (torch_fn(zs), analytic, leaf.grad)
+
+assert cmp("Softplus' = σ", derivs["Softplus(β=1)"][1], torch.sigmoid(zs))
+assert set(derivs["LeakyReLU(0.01)"][1].tolist()) == {0.01, 1.0}
+gelu_d = derivs["GELU"][1]
+print(f"GELU' minimum {gelu_d.min().item():.4f} at z = {zs[gelu_d.argmin()].item():.2f}, "
+      f"maximum {gelu_d.max().item():.4f} at z = {zs[gelu_d.argmax()].item():.2f}")
+assert abs(zs[gelu_d.argmin()] + math.sqrt(2)) <= 0.01 and abs(zs[gelu_d.argmax()] - math.sqrt(2)) <= 0.01
+
+# %%
+fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
+for ax, (name, (f_vals, analytic, auto)) in zip(axes.flat, derivs.items()):
+    ax.plot(zs, f_vals, color="gray", ls="--", lw=1, label=f"{name}(z)")
+    ax.plot(zs, analytic, color="tab:blue", lw=2, label="derivative: analytic (mlp.py)")
+    ax.plot(zs[::40], auto[::40], "o", color="tab:orange", ms=4, label="derivative: autograd")
+    ax.set(title=f"d/dz {name}", xlabel="z", ylabel="value", ylim=(-0.3, 1.3))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+fig.suptitle("Derivatives of four activation functions (function dashed)")
+fig.tight_layout()
+save_figure(fig, "activation_derivatives")
+plt.show()
+
+# %% [markdown]
+# ## 1.5(d) Four kinds of linear transformation, and the role of linear vs non-linear layers
+#
+# In the plane, a linear map is a $2\times2$ matrix $A$; it sends the origin to itself and straight lines to straight
+# lines, and it multiplies every area by $|\det A|$.
+#
+# | kind | matrix | what it preserves |
+# |------|--------|-------------------|
+# | scaling | $\begin{pmatrix}s_x&0\\0&s_y\end{pmatrix}$ | axis directions; area × $s_xs_y$ |
+# | rotation by $\theta$ | $\begin{pmatrix}\cos\theta&-\sin\theta\\ \sin\theta&\cos\theta\end{pmatrix}$ | lengths, angles, orientation ($R^\top R = I$, $\det = 1$) |
+# | reflection across the line at angle $\varphi$ | $\begin{pmatrix}\cos2\varphi&\sin2\varphi\\ \sin2\varphi&-\cos2\varphi\end{pmatrix}$ | lengths, angles; flips orientation ($\det=-1$, $H^2=I$) |
+# | shear by $k$ | $\begin{pmatrix}1&k\\0&1\end{pmatrix}$ | area ($\det=1$) and the $x$-axis; not angles |
+#
+# (Every matrix is a combination of these: the SVD writes it as rotation/reflection · scaling · rotation/reflection.)
+# The checks: the shoelace area of the transformed letter equals $|\det A|$ times the original, and each matrix
+# has its defining property.
+
+# %%
+F_shape = torch.tensor([[0, 0], [0, 3], [2, 3], [2, 2.5], [0.5, 2.5], [0.5, 1.7], [1.5, 1.7], [1.5, 1.2],
+                        [0.5, 1.2], [0.5, 0]], dtype=torch.float64).T          # 2×10, one column per corner
+
+
+def scaling(sx, sy): return torch.tensor([[sx, 0.0], [0.0, sy]])
+def rotation(deg): t = math.radians(deg); return torch.tensor([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
+def reflection(deg): t = 2 * math.radians(deg); return torch.tensor([[math.cos(t), math.sin(t)], [math.sin(t), -math.cos(t)]])
+def shear(k): return torch.tensor([[1.0, k], [0.0, 1.0]])
+
+
+def area(P):                                         # shoelace formula, P is 2×m
+    x, y = P
+    return 0.5 * abs((x * y.roll(-1) - x.roll(-1) * y).sum())
+
+
+def transforms(sx=1.5, sy=0.6, theta=40.0, phi=60.0, k=0.8):
+    return {f"scaling ({sx:g}, {sy:g})": scaling(sx, sy), f"rotation {theta:g}°": rotation(theta),
+            f"reflection, line at {phi:g}°": reflection(phi), f"shear k = {k:g}": shear(k)}
+
+
+A = transforms()
+for name, M in A.items():
+    assert cmp(f"area {name.split()[0].rstrip(',')}", area(M @ F_shape), abs(torch.linalg.det(M)) * area(F_shape))
+R, H, S = A["rotation 40°"], A["reflection, line at 60°"], A["shear k = 0.8"]
+assert cmp("RᵀR = I", R.T @ R, torch.eye(2)) and cmp("det R = 1", torch.linalg.det(R), torch.tensor(1.0))
+assert cmp("H² = I", H @ H, torch.eye(2)) and cmp("det H = -1", torch.linalg.det(H), torch.tensor(-1.0))
+assert cmp("shear keeps e₁", S @ torch.tensor([1.0, 0.0]), torch.tensor([1.0, 0.0]))
+assert not cmp("shear: SᵀS ≠ I", S.T @ S, torch.eye(2)), "a shear is not orthogonal"
+
+
+# %%
+def draw_transforms(axes, mats):
+    for ax, (name, M) in zip(axes, mats.items()):
+        ax.add_patch(Polygon(F_shape.T, closed=True, fill=False, ls="--", ec="gray", label="original"))
+        ax.add_patch(Polygon((M @ F_shape).T, closed=True, alpha=0.6, fc="tab:blue", ec="navy", label="transformed"))
+        ax.set(title=name, xlim=(-4.5, 4.5), ylim=(-4.5, 4.5), aspect="equal", xlabel="x₁", ylabel="x₂")
+        ax.axhline(0, color="k", lw=0.5); ax.axvline(0, color="k", lw=0.5)
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="lower left", fontsize=8)
+
+
+fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+draw_transforms(axes, transforms())
+fig.suptitle("Four linear transformations acting on the letter F (dashed: original)")
+fig.tight_layout()
+save_figure(fig, "linear_transformations")
+plt.show()
+
+
+# %% [markdown]
+# Interactive version (live kernel only): move the sliders.
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): Jupyter routes the slider's plot into the widget, but nbval does
+# not emulate widgets and sees it as an extra output; the static figure above is compared instead.
+def transform_sliders(sx=1.5, sy=0.6, theta=40.0, phi=60.0, k=0.8):
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+    draw_transforms(axes, transforms(sx, sy, theta, phi, k))
+    plt.show()
+
+
+widgets.interactive(
+    transform_sliders,
+    sx=widgets.FloatSlider(value=1.5, min=-2, max=2, step=0.1, description="scale x"),
+    sy=widgets.FloatSlider(value=0.6, min=-2, max=2, step=0.1, description="scale y"),
+    theta=widgets.FloatSlider(value=40, min=-180, max=180, step=5, description="rotate θ°"),
+    phi=widgets.FloatSlider(value=60, min=0, max=180, step=5, description="mirror φ°"),
+    k=widgets.FloatSlider(value=0.8, min=-2, max=2, step=0.1, description="shear k"),
+)
+
+# %% [markdown]
+# **Role of the linear layers:** they mix, rotate, stretch and project the features — all the *learnable*
+# structure is in $\boldsymbol{W}$ and $\boldsymbol{b}$. **But linear layers alone collapse:**
+# $\boldsymbol{W}^{(3)}(\boldsymbol{W}^{(2)}(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)})+\boldsymbol{b}^{(3)} = \boldsymbol{W}\boldsymbol{x}+\boldsymbol{b}$ with
+# $\boldsymbol{W} = \boldsymbol{W}^{(3)}\boldsymbol{W}^{(2)}\boldsymbol{W}^{(1)}$ and $\boldsymbol{b} = \boldsymbol{W}^{(3)}(\boldsymbol{W}^{(2)}\boldsymbol{b}^{(1)}+\boldsymbol{b}^{(2)})+\boldsymbol{b}^{(3)}$: depth adds
+# nothing. **The non-linearity** between them is what lets the composition bend: e.g. XOR on $\{0,1\}^2$ cannot be
+# fitted by any affine map (the best one predicts 0.5 everywhere), yet
+# $\mathrm{XOR}(x_1,x_2) = \mathrm{ReLU}(x_1+x_2) - 2\,\mathrm{ReLU}(x_1+x_2-1)$ — two hidden ReLU units — fits it exactly.
+
+# %%
+torch.manual_seed(0)
+stack = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 4), nn.Linear(4, 2))        # no activation in between
+(W1, b1), (W2, b2), (W3, b3) = [(m.weight.detach(), m.bias.detach()) for m in stack]
+W, b = W3 @ W2 @ W1, W3 @ (W2 @ b1 + b2) + b3
+Xs = torch.randn(10, 3)
+assert cmp("stack = one Wx+b", stack(Xs), Xs @ W.T + b)
+
+X_xor = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+y_xor = torch.tensor([0.0, 1.0, 1.0, 0.0])
+design = torch.cat([X_xor, torch.ones(4, 1)], dim=1)                            # affine: w1 x1 + w2 x2 + c
+best = torch.linalg.lstsq(design, y_xor.unsqueeze(1)).solution
+affine_pred = (design @ best).flatten()
+show("best affine fit of XOR", affine_pred)
+assert cmp("affine MSE", ((affine_pred - y_xor) ** 2).mean(), torch.tensor(0.25))  # cannot reach 0
+assert not cmp("affine = XOR?", affine_pred, y_xor)
+
+relu_net = lambda X: torch.relu(X.sum(1)) - 2 * torch.relu(X.sum(1) - 1)
+assert cmp("ReLU net = XOR", relu_net(X_xor), y_xor)
+u, v = X_xor[1:2], X_xor[2:3]
+print(f"ReLU net is not linear: f(u+v) = {relu_net(u + v).item():g} but f(u)+f(v) = {(relu_net(u) + relu_net(v)).item():g}")
+assert relu_net(u + v) != relu_net(u) + relu_net(v)
+
+# %% [markdown]
+# ## 1.5(e) Training as an argmin of the empirical MSE
+#
+# Given data $\{\boldsymbol{x}_i\}_{i=1}^N$ with labels $\{\boldsymbol{y}_i\}_{i=1}^N$ and the per-example loss
+# $\ell(\hat{\boldsymbol{y}},\boldsymbol{y}) = \|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$, training the network $F_\theta$ means finding
+#
+# $$\theta^* = \arg\min_{\theta}\ \mathcal{L}(\theta),\qquad \mathcal{L}(\theta) = \frac1N\sum_{i=1}^N \big\|F_\theta(\boldsymbol{x}_i)-\boldsymbol{y}_i\big\|^2 ,$$
+#
+# in practice approximately, by (stochastic) gradient descent $\theta\leftarrow\theta-\eta\nabla_\theta\mathcal{L}$.
+# A worked example where the argmin is known in closed form: the linear model $F_\theta(\boldsymbol{x}) = \boldsymbol{W}\boldsymbol{x}+\boldsymbol{b}$
+# ($\boldsymbol{x}\in\mathbb{R}^2$, $\boldsymbol{y}\in\mathbb{R}^2$). With $\tilde{X} = [X\ \mathbf{1}]$, setting $\nabla_\theta\mathcal{L} = 0$ gives the normal
+# equations $\tilde X^\top\tilde X\,\Theta = \tilde X^\top Y$. Gradient descent must land on the same $\theta^*$.
+
+# %%
+torch.manual_seed(0)
+N = 50
+Xd = torch.randn(N, 2)
+W_true, b_true = torch.tensor([[2.0, -1.0], [0.5, 1.5]]), torch.tensor([0.3, -0.7])
+Yd = Xd @ W_true.T + b_true + 0.1 * torch.randn(N, 2)
+empirical_mse = lambda W, b: ((Xd @ W.T + b - Yd) ** 2).sum(dim=1).mean()       # (1/N) Σ ||F(x_i) - y_i||²
+
+Xt = torch.cat([Xd, torch.ones(N, 1)], dim=1)
+Theta = torch.linalg.solve(Xt.T @ Xt, Xt.T @ Yd)                                # normal equations, 3×2
+W_star, b_star = Theta[:2].T, Theta[2]
+
+W_gd, b_gd = torch.zeros(2, 2), torch.zeros(2)
+for step in range(100):                                                         # full-batch gradient descent
+    gW, gb = autograd_grad(empirical_mse, W_gd, b_gd)
+    W_gd, b_gd = W_gd - 0.3 * gW, b_gd - 0.3 * gb
+
+assert cmp("W: GD vs argmin", W_gd, W_star, atol=1e-8)
+assert cmp("b: GD vs argmin", b_gd, b_star, atol=1e-8)
+for name, grad in zip(["W", "b"], autograd_grad(empirical_mse, W_star, b_star)):
+    assert cmp(f"∇{name} L(θ*) = 0", grad, torch.zeros_like(grad))
+show("W*", W_star)
+show("b*", b_star)
+print(f"L(θ*) = {empirical_mse(W_star, b_star).item():.5f}; "
+      f"L at θ* + 0.05 = {empirical_mse(W_star + 0.05, b_star + 0.05).item():.5f} (larger)")
+assert empirical_mse(W_star + 0.05, b_star + 0.05) > empirical_mse(W_star, b_star)
