@@ -13,8 +13,10 @@ the class logit ``loss(model(normalize_and_jitter(img)))``.  Everything else is 
 * Models — ``load_model("digits" | "vgg13_bn" | "auto")``.  ``digits`` is a small CNN trained
   on scikit-learn's bundled 8x8 handwritten digits (``tools/train_digits.py``); its weights
   ship in ``models/digits_cnn.pt`` and are checked against a recorded SHA-256.  It takes the
-  same input as the course's VGG: (N, 3, 32, 32) images in [0, 1] normalized with the ImageNet
-  mean/std.  torchvision is imported only for ``vgg13_bn``; ``vgg_available()`` says (offline)
+  same input as the course's VGG: (N, 3, S, S) images in [0, 1] normalized with the ImageNet
+  mean/std, S = 32 (its own size) or any square size above, e.g. the course's 224 (area-resized
+  to 32 inside the model).  Wrapped models (nn.Sequential, DataParallel, a module calling it) are
+  recognized by what they contain.  torchvision is imported only for ``vgg13_bn``; ``vgg_available()`` says (offline)
   whether it can be loaded.
 * Scoring — ``class_probability`` (as the course scores it, and on the normalized input),
   ``recognize_digits`` (independent scikit-learn classifiers reading the 8x8 downsample),
@@ -79,7 +81,12 @@ def _normalize(img, mean=IMAGENET_MEAN, std=IMAGENET_STD):
 
 def normalize_and_jitter(img, step=32):
     """Roll ``img`` by random (dx, dy) in [-step, step-1) along the last two axes, then normalize
-    with the ImageNet mean/std (what the network expects).  ``step=0`` rolls nothing."""
+    with the ImageNet mean/std (what the network expects).  ``step=0`` rolls nothing.
+
+    The course's default ``step=32`` suits its 224-px images (a shift of up to 1/7 of the width).
+    On a 32-px image it is far too much: a roll of up to 32 px wraps the picture all the way
+    round, so every step sees a different arrangement.  Scale it with the image: about
+    ``size // 7`` (4 px at 32 px; ``default_settings`` uses 2 px at 32 and 14 px at 224)."""
     if step and step > 0:
         dx, dy = (int(v) for v in torch.randint(-step, max(step - 1, -step + 1), (2,)))
         img = img.roll(dx, -1).roll(dy, -2)
@@ -227,23 +234,45 @@ def all_tricks_off(settings: Settings) -> Settings:
     return settings.replace(**changes)
 
 
-def default_settings(model_name: str = "digits") -> Settings:
-    """Tuned defaults per model (``"digits"`` or ``"vgg13_bn"``)."""
+DEFAULTS_FOR = ("digits", "vgg13_bn")
+
+
+def default_settings(model_name: str = "digits", size: Optional[int] = None) -> Settings:
+    """Tuned defaults per model (``"digits"`` or ``"vgg13_bn"``) for images ``size`` px wide
+    (default: the model's own size, 32 for digits and 224 for vgg13_bn).
+
+    Every length in pixels (jitter, blur and gradient-blur sigmas) is tuned at the model's own
+    size and scaled with the image: a jitter of 2 px at 32 px is 14 px at 224 px.  The course's
+    ``normalize_and_jitter(img, step=32)`` is in this sense right for 224-px images (a roll of up
+    to 1/7 of the width) and far too much for 32-px ones (it rolls the whole picture around).
+    """
+    if model_name not in DEFAULTS_FOR:
+        raise ValueError(f"no default settings for model {model_name!r}; known: 'digits', 'vgg13_bn'")
+    if size is not None and not (isinstance(size, int) and size >= 1):
+        raise ValueError(f"size must be a positive integer number of pixels; got {size!r}")
     if model_name == "digits":
         # Measured on the shipped model (all ten digits): p >= 0.9999, 10/10 read by the
         # recognizers, robustness 1.00.  Start from the average digit (Simonyan et al. 2013 start
         # from the data mean); 160 steps (96 give the same p and 10/10 with rougher 6 and 7).
-        return Settings(iterations=160, lr=0.05, step_rule="normalized", jitter=2, blur_every=4,
-                        blur_sigma=0.6, clamp=True, weight_decay=0.01, decay_to=0.0,
-                        grad_blur_sigma=1.0, octaves=2, octave_scale=2.0, start="mean_image",
-                        init_mean=0.1, init_std=0.02, seed=0)
-    if model_name == "vgg13_bn":
-        # The course's jitter of 32 px is for 224-px images; lr as in the homework's hint range.
-        return Settings(iterations=256, lr=0.01, step_rule="normalized", jitter=16, blur_every=4,
-                        blur_sigma=0.5, clamp=True, weight_decay=0.001, decay_to=0.5,
-                        grad_blur_sigma=1.0, octaves=3, octave_scale=1.5, init_mean=0.5,
-                        init_std=8 / 255, seed=0)
-    raise ValueError(f"no default settings for model {model_name!r}; known: 'digits', 'vgg13_bn'")
+        s = Settings(iterations=160, lr=0.05, step_rule="normalized", jitter=2, blur_every=4,
+                     blur_sigma=0.6, clamp=True, weight_decay=0.01, decay_to=0.0,
+                     grad_blur_sigma=1.0, octaves=2, octave_scale=2.0, start="mean_image",
+                     init_mean=0.1, init_std=0.02, seed=0)
+        return _scaled(s, (size or DIGITS_SIZE) / DIGITS_SIZE)
+    # The course's jitter of 32 px is for 224-px images; lr as in the homework's hint range.
+    s = Settings(iterations=256, lr=0.01, step_rule="normalized", jitter=16, blur_every=4,
+                 blur_sigma=0.5, clamp=True, weight_decay=0.001, decay_to=0.5,
+                 grad_blur_sigma=1.0, octaves=3, octave_scale=1.5, init_mean=0.5,
+                 init_std=8 / 255, seed=0)
+    return _scaled(s, (size or 224) / 224)
+
+
+def _scaled(s: Settings, factor: float) -> Settings:
+    """``s`` with its pixel lengths (jitter, blur sigma, gradient-blur sigma) times ``factor``."""
+    if factor == 1:
+        return s
+    return s.replace(jitter=int(round(s.jitter * factor)), blur_sigma=s.blur_sigma * factor,
+                     grad_blur_sigma=s.grad_blur_sigma * factor)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -507,21 +536,45 @@ def _check_input(img, model=None, info=None):
         raise ValueError(f"input must be 4-D (N, C, H, W), e.g. (1, 3, 224, 224); got shape {tuple(img.shape)}")
     if not img.is_floating_point():
         raise TypeError(f"input must be a floating-point tensor in [0, 1]; got {img.dtype}")
+    if info is None and model is not None:
+        info = find_info(model)
     expected = info.input_size[0] if info is not None else None
     if expected is None and model is not None:
         expected = _first_conv_channels(model)
     if expected is not None and img.shape[1] != expected:
         raise ValueError(f"input has {img.shape[1]} channels but the model expects {expected} "
                          f"(shape (N, {expected}, H, W)); got {tuple(img.shape)}")
-    if info is not None and tuple(img.shape[2:]) != tuple(info.input_size[1:]) and info.name == "digits":
-        raise ValueError(f"the digits model needs {info.input_size[1]}x{info.input_size[2]} images; got {tuple(img.shape)}")
+    is_digits = (info is not None and info.name.startswith("digits")) or (
+        model is not None and find_digits_model(model) is not None)
+    if is_digits:
+        check_digits_shape(img)
     if not torch.isfinite(img).all():
         raise ValueError("input contains NaN or inf")
 
 
+def find_digits_model(model):
+    """The DigitsCNN inside ``model`` (the model itself, or wrapped: nn.Sequential, DataParallel, a
+    module that calls it), else None.  Models are identified by what they contain, never by the
+    type of the top module."""
+    for m in model.modules():
+        if isinstance(m, DigitsCNN):
+            return m
+    return None
+
+
+def find_info(model):
+    """The ``ModelInfo`` that ``load_model`` attached (``gd_info``) to ``model`` or any module inside
+    it, else None."""
+    for m in model.modules():
+        info = getattr(m, "gd_info", None)
+        if isinstance(info, ModelInfo):
+            return info
+    return None
+
+
 def _first_conv_channels(model):
-    if isinstance(model, DigitsCNN):
-        return 3
+    if find_digits_model(model) is not None:
+        return 3  # the digits CNN takes 3 channels and makes them gray itself (its conv1 has 1)
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             return m.in_channels
@@ -714,10 +767,13 @@ def _optimize_inner(model, objective, img0, s, callback, progress):
     return Result(out.detach().clone(), values, s, stopped, time.perf_counter() - t0)
 
 
-def _guess_model_name(model, img):
-    if isinstance(model, DigitsCNN):
-        return "digits"
-    return "vgg13_bn"
+def _guess_model_name(model, img=None):
+    """Which default settings suit ``model``: the name ``load_model`` recorded (``gd_info`` on any
+    module inside), else "digits" if a DigitsCNN is inside, else "vgg13_bn"."""
+    info = find_info(model)
+    if info is not None and info.name in DEFAULTS_FOR:
+        return info.name
+    return "digits" if find_digits_model(model) is not None else "vgg13_bn"
 
 
 def gradient_descent(input, model, loss, iterations=256, *, settings=None, callback=None, progress=None):
@@ -732,9 +788,10 @@ def gradient_descent(input, model, loss, iterations=256, *, settings=None, callb
     """
     if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
         raise ValueError(f"iterations must be an integer >= 0; got {iterations!r}")
-    _check_input(input, model, getattr(model, "gd_info", None))
-    s = settings if settings is not None else default_settings(_guess_model_name(model, input))
-    s = s.replace(iterations=iterations)
+    _check_input(input, model)
+    if settings is None:  # tuned for this model at this image size (pixel lengths scale with it)
+        settings = default_settings(_guess_model_name(model), size=input.shape[-1])
+    s = settings.replace(iterations=iterations)
     if progress is None:
         progress = iterations >= 100 and sys.stderr.isatty()
     device = _model_device(model)
@@ -756,10 +813,10 @@ def visualize(model, objective, *, info=None, settings=None, init=None, callback
     ``callback(step, image, value)`` is called every ``settings.callback_every`` steps; raising
     ``StopRequested`` in it ends the run and returns the current image.  Returns a ``Result``.
     """
-    info = info if info is not None else getattr(model, "gd_info", None)
+    info = info if info is not None else find_info(model)
     if settings is None:
-        settings = default_settings(info.name if info is not None and info.name in ("digits", "vgg13_bn")
-                                    else _guess_model_name(model, None))
+        name = info.name if info is not None and info.name in DEFAULTS_FOR else _guess_model_name(model)
+        settings = default_settings(name, size=init.shape[-1] if torch.is_tensor(init) else None)
     settings.validate()
     if isinstance(objective, int):
         objective = ClassLogit(objective)
@@ -786,8 +843,10 @@ def visualize(model, objective, *, info=None, settings=None, init=None, callback
 class DigitsCNN(nn.Module):
     """Small CNN for scikit-learn's 8x8 digits, upsampled to 32x32.
 
-    Input: (N, 3, 32, 32), an image in [0, 1] normalized with the ImageNet mean/std — exactly what
-    the course's ``normalize_and_jitter`` produces.  Inside, the normalization is undone, the image
+    Input: (N, 3, S, S) with S >= 32 — 32 (its own size) or the course's 224 — an image in [0, 1]
+    normalized with the ImageNet mean/std, exactly what the course's ``normalize_and_jitter``
+    produces.  Larger images are first area-averaged down to 32x32 (``resize_to_32``:
+    differentiable, so gradients reach every pixel of the big image).  Then the normalization is undone, the image
     turned to gray (channel mean) and standardized per image (zero mean, unit variance), so the
     model reads bright ink on a dark background whatever the brightness/contrast.  The head keeps
     the spatial layout (flatten + fully connected, no global average pooling) and the
@@ -818,13 +877,30 @@ class DigitsCNN(nn.Module):
         return (x * self.std + self.mean).mean(dim=1, keepdim=True)
 
     def forward(self, x):
-        if x.dim() != 4 or x.shape[1] != 3:
-            raise ValueError(f"DigitsCNN needs (N, 3, 32, 32) normalized images; got {tuple(x.shape)}")
-        g = self.to_gray(x)
+        check_digits_shape(x)
+        g = self.to_gray(resize_to_32(x))
         mu = g.mean(dim=(2, 3), keepdim=True)
         var = g.var(dim=(2, 3), keepdim=True, unbiased=False)
         g = (g - mu) / torch.sqrt(var + 1e-4)
         return self.classifier(self.features(g))
+
+
+DIGITS_SIZE = 32  # the digits model's own input size; larger square images are resized to it
+
+
+def check_digits_shape(x):
+    """Raise a clear error unless ``x`` is (N, 3, S, S) with S >= 32 (the digits model's input)."""
+    if x.dim() != 4 or x.shape[1] != 3 or x.shape[2] != x.shape[3] or x.shape[2] < DIGITS_SIZE:
+        raise ValueError(f"the digits model needs square (N, 3, S, S) images with S >= {DIGITS_SIZE}, "
+                         f"e.g. 32x32 or the course's 224x224; got {tuple(x.shape)}")
+
+
+def resize_to_32(x):
+    """Area-average (N, C, S, S) down to 32x32 (identity at 32): each output pixel is the mean of
+    the input pixels it covers, so nothing aliases, and the gradient spreads evenly back over them."""
+    if x.shape[-1] == DIGITS_SIZE:
+        return x
+    return F.adaptive_avg_pool2d(x, DIGITS_SIZE)
 
 
 def digits_data():
@@ -1047,7 +1123,7 @@ def class_probability(model, image, label, info=None):
     """``(p_course, p_normalized)``: softmax probability of ``label`` for ``model(image)`` on the
     raw [0, 1] image — as the course's main() scores it — and on the normalized image (what the
     network expects).  Computed in eval mode without gradients; the model is left unchanged."""
-    info = info if info is not None else getattr(model, "gd_info", None)
+    info = info if info is not None else find_info(model)
     mean = info.mean if info is not None else IMAGENET_MEAN
     std = info.std if info is not None else IMAGENET_STD
     x = _as_batch(image).detach().to(_model_device(model), torch.float32)
@@ -1148,7 +1224,7 @@ def random_transforms(image, n=32, seed=0, shift=1.5, degrees=12.0, scale=(0.9, 
 def robustness(model, image, label, info=None, n=32, seed=0):
     """Mean probability of ``label`` (normalized input) over ``n`` random shifts (±1.5 px),
     rotations (±12°) and rescalings (0.9–1.1) — transforms the optimization never used."""
-    info = info if info is not None else getattr(model, "gd_info", None)
+    info = info if info is not None else find_info(model)
     mean = info.mean if info is not None else IMAGENET_MEAN
     std = info.std if info is not None else IMAGENET_STD
     xs = random_transforms(image.to(_model_device(model)), n=n, seed=seed)

@@ -129,6 +129,103 @@ def test_course_call_on_224px_vgg_like_model_restores_modes_and_bn_stats():
     assert logit(model, out, 5) > start
 
 
+# ---------------------------------------------------------------------------------------------
+# the course's call at 224 px, offline, with the embedded digits model (bare and wrapped)
+# ---------------------------------------------------------------------------------------------
+class CallsTheModel(nn.Module):
+    """A custom wrapper: its forward calls the digits model (as a student's code might)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x) * 1.0
+
+
+def test_course_main_flow_at_224_px_offline_draws_readable_digits(digits, one_thread):
+    # the course's main(), with load_model("digits") in place of vgg13_bn, as written:
+    # gray-noise start, gradient_descent(image, model, loss) without iterations, p from model(image)
+    model, info = digits
+    images, probs = [], []
+    for label in range(10):
+        torch.manual_seed(label)
+        image = (torch.randn(1, 224, 224, 3) * 8 + 128) / 255
+        image = image.permute(0, 3, 1, 2)
+        image.requires_grad_()
+        loss = lambda tensor: tensor[0, label].mean()  # noqa: E731
+        out = gd.gradient_descent(image, model, loss)
+        assert out.shape == (1, 3, 224, 224) and 0 <= out.min() and out.max() <= 1
+        with torch.no_grad():
+            probs.append(F.softmax(model(out), dim=1)[0, label].item())
+        images.append(out)
+    assert min(probs) > 0.99, probs
+    assert gd.recognize_digits(images) == list(range(10))
+
+
+def test_digits_model_takes_any_square_size_from_32_up_by_area_resizing(digits):
+    model, _ = digits
+    g = torch.Generator().manual_seed(0)
+    x224 = torch.rand(2, 3, 224, 224, generator=g)
+    with torch.no_grad():
+        # 224 = 7 x 32: the model sees the 7x7 block means
+        torch.testing.assert_close(model(x224), model(F.avg_pool2d(x224, 7)))
+        assert model(torch.rand(1, 3, 50, 50, generator=g)).shape == (1, 10)
+    # differentiable: every pixel of the big image gets a gradient
+    x = x224[:1].clone().requires_grad_(True)
+    model(x)[0, 3].backward()
+    assert (x.grad != 0).float().mean() > 0.99
+    for bad in [(1, 3, 31, 31), (1, 3, 224, 200), (1, 1, 64, 64)]:
+        with pytest.raises(ValueError, match="square"):
+            model(torch.rand(*bad))
+
+
+@pytest.mark.parametrize("wrap", ["sequential", "data_parallel", "custom"])
+def test_wrapped_digits_model_is_recognized_by_what_it_contains(digits, wrap, one_thread):
+    model, info = digits
+    wrapped = {"sequential": lambda m: nn.Sequential(m), "data_parallel": lambda m: nn.DataParallel(m),
+               "custom": CallsTheModel}[wrap](model)
+    assert gd.find_digits_model(wrapped) is model and gd.find_info(wrapped) is info
+    assert gd._guess_model_name(wrapped) == "digits"
+    x = course_init(224)
+    out = gd.gradient_descent(x, wrapped, lambda t: t[0, 6].mean(), iterations=40)
+    assert logit(model, out, 6) > logit(model, x.detach(), 6) + 5.0
+    # the channel check reads the digits model (3 channels in), not its 1-channel first conv
+    with pytest.raises(ValueError, match="expects 3"):
+        gd.gradient_descent(torch.rand(1, 1, 224, 224), wrapped, lambda t: t[0, 6].mean(), iterations=2)
+    with pytest.raises(ValueError, match="square"):
+        gd.gradient_descent(torch.rand(1, 3, 16, 16), wrapped, lambda t: t[0, 6].mean(), iterations=2)
+
+
+def test_224_px_digits_call_gets_settings_scaled_to_its_size():
+    s32, s224 = gd.default_settings("digits"), gd.default_settings("digits", size=224)
+    assert (s32.jitter, s224.jitter) == (2, 14)
+    assert s224.blur_sigma == pytest.approx(7 * s32.blur_sigma)
+    assert s224.grad_blur_sigma == pytest.approx(7 * s32.grad_blur_sigma)
+    assert gd.default_settings("vgg13_bn", size=224) == gd.default_settings("vgg13_bn")
+    seen = {}
+    real = gd._optimize
+
+    def spy(model, objective, img0, settings, *a, **k):
+        seen["s"] = settings
+        return real(model, objective, img0, settings.replace(iterations=1), *a, **k)
+
+    model, _ = gd.load_model("digits")
+    try:
+        gd._optimize = spy
+        gd.gradient_descent(course_init(224), nn.Sequential(model), lambda t: t[0, 1].mean())
+    finally:
+        gd._optimize = real
+    assert seen["s"] == s224.replace(iterations=256)  # the course's default iteration count
+    with pytest.raises(ValueError, match="size"):
+        gd.default_settings("digits", size=0)
+
+
+def test_normalize_and_jitter_docstring_warns_about_32_px_at_32_px():
+    doc = gd.normalize_and_jitter.__doc__
+    assert "224" in doc and "too much" in doc
+
+
 def test_normalize_and_jitter_is_the_courses():
     img = torch.rand(1, 3, 8, 8)
     mean = torch.tensor(gd.IMAGENET_MEAN).view(1, 3, 1, 1)
