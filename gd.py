@@ -10,7 +10,7 @@ the class logit ``loss(model(normalize_and_jitter(img)))``.  Everything else is 
 * Objectives — ``ClassLogit``, ``LayerChannel``, ``LayerUnit``, ``LayerDream``; ``visualize``
   runs any of them from gray noise, from the model's average training image (``mean_image``),
   or from a given picture ("dream on a picture").
-* Models — ``load_model("digits" | "vgg13_bn" | "auto")``.  ``digits`` is a small CNN trained
+* Models — ``load_model("digits" | "digits_standard" | "vgg13_bn" | "auto")``.  ``digits`` is a small CNN trained
   on scikit-learn's bundled 8x8 handwritten digits (``tools/train_digits.py``); its weights
   ship in ``models/digits_cnn.pt`` and are checked against a recorded SHA-256.  It takes the
   same input as the course's VGG: (N, 3, S, S) images in [0, 1] normalized with the ImageNet
@@ -59,14 +59,17 @@ __all__ = [
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-MODEL_NAMES = ("auto", "digits", "vgg13_bn")
+MODEL_NAMES = ("auto", "digits", "digits_standard", "vgg13_bn")
 COURSE_LABELS = (0, 12, 954)  # tench, house finch, banana — the course's main()
 
 HERE = Path(__file__).resolve().parent
 DIGITS_WEIGHTS = HERE / "models" / "digits_cnn.pt"
+DIGITS_STANDARD_WEIGHTS = HERE / "models" / "digits_standard_cnn.pt"
 # SHA-256 of models/digits_cnn.pt as written by `python tools/train_digits.py` (checked on every load;
 # the tensors are bit-identical on rerun, the bytes too when written to the same file name).
 DIGITS_SHA256 = "5497a7703d6661b9c50d19e5c09f2f4017d6f71390a0e30410e8c777cd9defb6"
+# ... and of models/digits_standard_cnn.pt (`python tools/train_digits.py --preset standard`).
+DIGITS_STANDARD_SHA256 = "8c01efe1c925b3d90036fd94655b4882c6c93b7d3546290101335d334522613a"
 VGG13_BN_URL = "https://download.pytorch.org/models/vgg13_bn-abd245e5.pth"
 
 
@@ -234,11 +237,11 @@ def all_tricks_off(settings: Settings) -> Settings:
     return settings.replace(**changes)
 
 
-DEFAULTS_FOR = ("digits", "vgg13_bn")
+DEFAULTS_FOR = ("digits", "digits_standard", "vgg13_bn")
 
 
 def default_settings(model_name: str = "digits", size: Optional[int] = None) -> Settings:
-    """Tuned defaults per model (``"digits"`` or ``"vgg13_bn"``) for images ``size`` px wide
+    """Tuned defaults per model (``"digits"``, ``"digits_standard"`` or ``"vgg13_bn"``) for images ``size`` px wide
     (default: the model's own size, 32 for digits and 224 for vgg13_bn).
 
     Every length in pixels (jitter, blur and gradient-blur sigmas) is tuned at the model's own
@@ -247,10 +250,11 @@ def default_settings(model_name: str = "digits", size: Optional[int] = None) -> 
     to 1/7 of the width) and far too much for 32-px ones (it rolls the whole picture around).
     """
     if model_name not in DEFAULTS_FOR:
-        raise ValueError(f"no default settings for model {model_name!r}; known: 'digits', 'vgg13_bn'")
+        raise ValueError(f"no default settings for model {model_name!r}; known: {', '.join(DEFAULTS_FOR)}")
     if size is not None and not (isinstance(size, int) and size >= 1):
         raise ValueError(f"size must be a positive integer number of pixels; got {size!r}")
-    if model_name == "digits":
+    if model_name.startswith("digits"):
+        # The same for both digits models (so that an ablation compares models, not settings).
         # Measured on the shipped model (all ten digits): p >= 0.9999, 10/10 read by the
         # recognizers, robustness 1.00.  Start from the average digit (Simonyan et al. 2013 start
         # from the data mean); 160 steps (96 give the same p and 10/10 with rougher 6 and 7).
@@ -977,17 +981,26 @@ def _sha256(path):
     return h.hexdigest()
 
 
-def _load_digits(device="cpu", weights_path=None, expected_sha256=None):
-    path = Path(weights_path) if weights_path is not None else DIGITS_WEIGHTS
-    expected = expected_sha256 if expected_sha256 is not None else DIGITS_SHA256
+# name -> (weights file, its SHA-256, the command that makes it)
+DIGITS_MODELS = {
+    "digits": (DIGITS_WEIGHTS, DIGITS_SHA256, "python tools/train_digits.py"),
+    "digits_standard": (DIGITS_STANDARD_WEIGHTS, DIGITS_STANDARD_SHA256,
+                        "python tools/train_digits.py --preset standard"),
+}
+
+
+def _load_digits(device="cpu", weights_path=None, expected_sha256=None, name="digits"):
+    default_path, default_sha, rebuild = DIGITS_MODELS[name]
+    path = Path(weights_path) if weights_path is not None else default_path
+    expected = expected_sha256 if expected_sha256 is not None else default_sha
     if not path.is_file():
-        raise WeightsUnavailable(f"digits weights not found at {path}; they ship with the project "
-                                 f"(models/digits_cnn.pt) — or rebuild them: python tools/train_digits.py")
+        raise WeightsUnavailable(f"{name} weights not found at {path}; they ship with the project "
+                                 f"(models/{default_path.name}) — or rebuild them: {rebuild}")
     digest = _sha256(path)
     if digest != expected:
-        raise WeightsUnavailable(f"digits weights {path} have SHA-256 {digest}, expected {expected}: "
+        raise WeightsUnavailable(f"{name} weights {path} have SHA-256 {digest}, expected {expected}: "
                                  f"the file is corrupted or from another training run; restore it "
-                                 f"from git or retrain with python tools/train_digits.py")
+                                 f"from git or retrain with {rebuild}")
     state = torch.load(path, map_location="cpu", weights_only=True)
     width = int(state.pop("_width").item()) if "_width" in state else 16
     model = DigitsCNN(width=width)
@@ -996,7 +1009,7 @@ def _load_digits(device="cpu", weights_path=None, expected_sha256=None):
     feats = model.features
     layers = {n: m for n, m in feats.named_children() if n.startswith("act")}
     channels = {n: getattr(feats, "conv" + n[3:]).out_channels for n in layers}
-    info = ModelInfo("digits", (3, 32, 32), IMAGENET_MEAN, IMAGENET_STD,
+    info = ModelInfo(name, (3, 32, 32), IMAGENET_MEAN, IMAGENET_STD,
                      [str(i) for i in range(10)], layers, channels, mean_image=_digits_mean_image())
     return model, info
 
@@ -1084,7 +1097,9 @@ def _check_device(device):
 def load_model(name="auto", device="cpu", *, quiet=False):
     """Return ``(model, info)``: the model in eval mode with frozen parameters, and its ModelInfo.
 
-    ``"digits"``: the embedded digits CNN.  ``"vgg13_bn"``: torchvision's ImageNet VGG-13-BN
+    ``"digits"``: the embedded digits CNN, adversarially trained (its gradients draw digits).
+    ``"digits_standard"``: the same network trained the standard way (its gradients are
+    high-frequency noise, as the course's VGG's are: the tricks matter).  ``"vgg13_bn"``: torchvision's ImageNet VGG-13-BN
     (torchvision imported here, lazily; weights from torch.hub's cache or downloaded).
     ``"auto"``: vgg13_bn if torchvision imports and its weights are cached or downloadable within
     10 s, else digits with a one-line notice on stderr.
@@ -1092,8 +1107,8 @@ def load_model(name="auto", device="cpu", *, quiet=False):
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(MODEL_NAMES)}")
     dev = _check_device(device)
-    if name == "digits":
-        model, info = _load_digits(dev)
+    if name in DIGITS_MODELS:
+        model, info = _load_digits(dev, name=name)
     elif name == "vgg13_bn":
         model, info = _load_vgg(dev)
     else:
@@ -1197,6 +1212,40 @@ def recognize_digits(images, *, votes=False):
         best, count = Counter(col).most_common(1)[0]
         result.append(int(best) if count >= 2 else int(col[0]))
     return (result, answers) if votes else result
+
+
+def _gray(images):
+    """(N, C, H, W) or (C, H, W) or a list of them -> (N, H, W) float: the channel mean."""
+    if isinstance(images, (list, tuple)):
+        images = torch.cat([_as_batch(t) for t in images])
+    return _as_batch(images).detach().float().cpu().mean(dim=1)
+
+
+def high_frequency_share(images, cutoff=8.0):
+    """Per image: the share of the (mean-removed, gray) image's spectral energy above ``cutoff``
+    cycles per image width — 8 by default, twice the finest detail of an 8x8 digit, so a real
+    digit upsampled to any size has almost none (~0.002) and pixel-level noise has a lot.
+    Independent of the image's size and contrast.  Returns a (N,) tensor in [0, 1]."""
+    g = _gray(images)
+    g = g - g.mean(dim=(-2, -1), keepdim=True)
+    power = torch.fft.fft2(g).abs() ** 2
+    h, w = g.shape[-2:]
+    fy = torch.fft.fftfreq(h, d=1.0 / h).view(-1, 1)  # cycles per image height
+    fx = torch.fft.fftfreq(w, d=1.0 / w).view(1, -1)
+    high = (fy ** 2 + fx ** 2).sqrt() > cutoff
+    return (power * high).sum(dim=(-2, -1)) / power.sum(dim=(-2, -1)).clamp_min(1e-20)
+
+
+def total_variation(images):
+    """Per image: mean absolute difference between neighbouring pixels of the gray image after
+    standardizing it (zero mean, unit std — what the digits model itself sees), times the image
+    width: how often the picture flips between ink and background along a line, whatever its
+    contrast or size.  A real digit: about 4; noise: much more.  Returns a (N,) tensor."""
+    g = _gray(images)
+    g = (g - g.mean(dim=(-2, -1), keepdim=True)) / g.std(dim=(-2, -1), keepdim=True).clamp_min(1e-6)
+    dy = (g[:, 1:, :] - g[:, :-1, :]).abs().mean(dim=(-2, -1))
+    dx = (g[:, :, 1:] - g[:, :, :-1]).abs().mean(dim=(-2, -1))
+    return (dy + dx) / 2 * g.shape[-1]
 
 
 def random_affine(x, g, shift=1.5, degrees=12.0, scale=(0.9, 1.1)):
@@ -1337,7 +1386,7 @@ def main(argv=None):
         save_img(res.image, path)
         print(f"LAYER_{tag}: objective {res.values[-1] if res.values else float('nan'):.4f} -> {path}")
         return 0
-    labels = args.labels if args.labels is not None else (list(range(10)) if info.name == "digits" else list(COURSE_LABELS))
+    labels = args.labels if args.labels is not None else (list(range(10)) if info.name.startswith("digits") else list(COURSE_LABELS))
     n_classes = len(info.class_names)
     bad = [l for l in labels if not 0 <= l < n_classes]
     if bad:
@@ -1353,13 +1402,13 @@ def main(argv=None):
         images.append(res.image)
         probs.append(p_norm)
     elapsed = time.perf_counter() - t0
-    if info.name == "digits":
+    if info.name.startswith("digits"):
         read = recognize_digits(images)
         ok = sum(int(r == l) for r, l in zip(read, labels))
         print(f"RECOGNIZED: {ok}/{len(labels)} (independent 8x8 classifiers read {read})")
     print(f"TIME: {elapsed:.2f} s for {len(labels)} labels ({info.name}, {s.iterations} iterations each)")
     if args.gallery:
-        names = [f"{l}" if info.name == "digits" else f"{l} {info.class_names[l]}" for l in labels]
+        names = [f"{l}" if info.name.startswith("digits") else f"{l} {info.class_names[l]}" for l in labels]
         save_gallery(images, names, args.gallery, probs=probs,
                      title=f"gd.py {info.name}: class visualizations (p on normalized input)")
     return 0

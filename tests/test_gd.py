@@ -198,6 +198,7 @@ def test_wrapped_digits_model_is_recognized_by_what_it_contains(digits, wrap, on
 
 
 def test_224_px_digits_call_gets_settings_scaled_to_its_size():
+    assert gd.default_settings("digits_standard", size=224) == gd.default_settings("digits", size=224)
     s32, s224 = gd.default_settings("digits"), gd.default_settings("digits", size=224)
     assert (s32.jitter, s224.jitter) == (2, 14)
     assert s224.blur_sigma == pytest.approx(7 * s32.blur_sigma)
@@ -417,6 +418,68 @@ def test_digits_model_heldout_accuracy(digits):
     with torch.no_grad():
         pred = model(gd._normalize(gd.digits_to_images(X8[te]))).argmax(1)
     assert (pred == y[te]).float().mean().item() >= 0.97
+
+
+# ---------------------------------------------------------------------------------------------
+# the standard-trained digits model: same network, ordinary training, noisy gradients
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def standard():
+    return gd.load_model("digits_standard")
+
+
+def test_standard_model_heldout_accuracy_and_same_network(standard, digits):
+    model, info = standard
+    assert info.name == "digits_standard" and info.input_size == digits[1].input_size
+    assert isinstance(model, gd.DigitsCNN) and model.state_dict().keys() == digits[0].state_dict().keys()
+    X8, y = gd.digits_data()
+    _, te = gd.digits_split()
+    with torch.no_grad():
+        pred = model(gd._normalize(gd.digits_to_images(X8[te]))).argmax(1)
+    assert (pred == y[te]).float().mean().item() >= 0.985  # 0.9917 when trained (357/360)
+    assert not torch.equal(model.classifier.fc2.weight, digits[0].classifier.fc2.weight)
+
+
+def test_standard_weights_hash_is_checked(tmp_path):
+    assert gd._sha256(gd.DIGITS_STANDARD_WEIGHTS) == gd.DIGITS_STANDARD_SHA256
+    bad = tmp_path / "digits_standard_cnn.pt"
+    data = bytearray(gd.DIGITS_STANDARD_WEIGHTS.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    with pytest.raises(gd.WeightsUnavailable, match="SHA-256.*--preset standard"):
+        gd._load_digits("cpu", weights_path=bad, name="digits_standard")
+    with pytest.raises(gd.WeightsUnavailable, match="digits_standard_cnn.pt.*--preset standard"):
+        gd._load_digits("cpu", weights_path=tmp_path / "missing.pt", name="digits_standard")
+    # the two models' files are not interchangeable
+    with pytest.raises(gd.WeightsUnavailable, match="SHA-256"):
+        gd._load_digits("cpu", weights_path=gd.DIGITS_WEIGHTS, name="digits_standard")
+
+
+def test_image_measures_separate_real_digits_from_noise():
+    X8, _ = gd.digits_data()
+    for size in (32, 224):
+        real = gd.digits_to_images(X8[:200], size=size)
+        assert gd.high_frequency_share(real).median() < 0.01
+        assert gd.total_variation(real).median() < 8
+    noise = torch.rand(20, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    assert gd.high_frequency_share(noise).min() > 0.5 and gd.total_variation(noise).min() > 20
+    # both are independent of contrast
+    torch.testing.assert_close(gd.high_frequency_share(0.3 * noise), gd.high_frequency_share(noise))
+    torch.testing.assert_close(gd.total_variation(0.3 * noise + 0.1), gd.total_variation(noise), rtol=1e-4, atol=1e-4)
+
+
+def test_standard_model_without_tricks_draws_high_frequency_noise_with_tricks_smooth(standard, one_thread):
+    model, info = standard
+    s = gd.default_settings("digits_standard")
+    on = torch.cat([gd.visualize(model, d, info=info, settings=s).image for d in range(10)])
+    off = torch.cat([gd.visualize(model, d, info=info, settings=gd.all_tricks_off(s)).image for d in range(10)])
+    hf_on, hf_off = gd.high_frequency_share(on), gd.high_frequency_share(off)
+    # measured: median 0.003 with the tricks (real digits: 0.0025), 0.052 without
+    assert hf_on.median() < 0.01 and hf_off.median() > 0.03
+    assert (hf_off > 3 * hf_on).all(), (hf_on, hf_off)
+    # both reach the class: the difference is in the picture, not in the score
+    for d in range(10):
+        assert gd.class_probability(model, off[d], d, info)[1] > 0.99
 
 
 # ---------------------------------------------------------------------------------------------

@@ -51,3 +51,15 @@ def test_fit_logit_scale_recovers_a_shrunk_temperature(one_thread):
         shrunk.classifier.fc2.weight.mul_(0.5)
         shrunk.classifier.fc2.bias.mul_(0.5)
     assert abs(td.fit_logit_scale(shrunk, x, y[tr]) - 2.0) < 0.1
+
+
+def test_presets_set_the_recipe_and_explicit_flags_win():
+    td = _load()
+    std = td.parse_args(["--preset", "standard"])
+    assert (std.eps, std.cutout, std.noise, std.calibrate) == (0.0, 0, 0.0, False)
+    assert std.out.endswith("models/digits_standard_cnn.pt")
+    robust = td.parse_args([])
+    assert (robust.eps, robust.cutout, robust.noise, robust.calibrate) == (2.5, 12, 0.1, True)
+    assert robust.out.endswith("models/digits_cnn.pt")
+    mixed = td.parse_args(["--preset", "standard", "--eps", "1.0", "--out", "/tmp/x.pt"])
+    assert mixed.eps == 1.0 and mixed.cutout == 0 and mixed.out == "/tmp/x.pt"
