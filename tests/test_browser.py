@@ -30,6 +30,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_helpers import (ARTIFACTS, REQUIRE_ENV, ROOT, JupyterLabServer,  # noqa: E402
                              VoilaServer, browser_unavailable_reason, launch_chromium)
+from lab.studio import MODELS  # noqa: E402  (what the model menu calls each model)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -171,7 +172,7 @@ def test_studio_in_jupyterlab(browser_available, tmp_path):
 
             # the initial automatic preview has finished
             first = _wait_for_new_run(page, "", timeout=60_000)
-            assert "p_course" in first and "p_normalized" in first and "reads as" in first, first
+            assert "p_course" in first and "p_normalized" in first and "the independent judge" in first, first
             page.screenshot(path=str(ARTIFACTS / "after_run_all.png"), full_page=False)
 
             # move the blur-sigma slider with the keyboard; each move re-runs the preview (live)
@@ -202,7 +203,7 @@ def test_studio_in_jupyterlab(browser_available, tmp_path):
             report["run_click_to_metric_s"] = round(time.perf_counter() - t0, 3)
             assert _preview_src(page) != old_src
             assert re.search(r"class 7 \(7\): p_course [01]\.\d{3}", new_text), new_text   # default target 7
-            assert re.search(r"reads as \d [✓✗]", new_text), new_text
+            assert re.search(r"(reads as \d [✓✗]|no digit ✗) \(the independent judge", new_text), new_text
 
             # the ablation grid button: one run per trick switched off, shown as an image in the panel
             grid = studio.locator("img.studio-ablation-grid")
@@ -326,6 +327,15 @@ def test_studio_page_in_voila(browser_available, tmp_path):
                          _move_slider(page, studio, "jitter", "ArrowRight", report)]
             report["slider_to_metric_s"] = [round(v, 3) for v in latencies]
             report["median_slider_to_metric_s"] = round(statistics.median(latencies), 3)
+
+            # the model picker: the standard-trained digits model draws another picture
+            old_text, old_png = _metric(page), _preview_digest(page)
+            t0 = time.perf_counter()
+            studio.locator(".studio-model select").select_option(label=MODELS["digits_standard"], timeout=15_000)
+            new_text = _wait_for_new_run(page, old_text, timeout=60_000)
+            report["model_switch_to_metric_s"] = round(time.perf_counter() - t0, 3)
+            assert _preview_digest(page) != old_png, "switching to the standard model did not change the preview"
+            assert re.search(r"(reads as \d [✓✗]|no digit ✗) \(the independent judge", new_text), new_text
             page.screenshot(path=str(ARTIFACTS / "voila.png"), full_page=True)
             if os.environ.get("BACKPROP_SAVE_FIGURES"):
                 shutil.copyfile(ARTIFACTS / "voila.png", ROOT / "figures" / "studio_voila.png")
