@@ -49,6 +49,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from dream.data import as_batch as _as_batch
+from dream.data import digits_data, digits_split, digits_to_images, random_affine, random_transforms
+from dream.judges import (NO_DIGIT, high_frequency_share, images_to_8x8, reading_text, recognize_digits,
+                          total_variation)
+
 __all__ = [
     "normalize_and_jitter", "forward_and_return_activation", "gradient_descent", "save_img",
     "main", "Settings", "TRICKS", "default_settings", "load_model", "vgg_available", "ModelInfo", "DigitsCNN",
@@ -907,37 +912,10 @@ def resize_to_32(x):
     return F.adaptive_avg_pool2d(x, DIGITS_SIZE)
 
 
-def digits_data():
-    """scikit-learn's bundled digits: (X (N, 8, 8) in 0..16 float32, y (N,) int64)."""
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    X = torch.tensor(d.images, dtype=torch.float32)
-    y = torch.tensor(d.target, dtype=torch.int64)
-    return X, y
-
-
-def digits_split(seed=0, test_fraction=0.2):
-    """Seeded stratified split of the digits: (train_idx, test_idx) as index tensors."""
-    from sklearn.model_selection import train_test_split
-
-    X, y = digits_data()
-    idx = list(range(len(y)))
-    tr, te = train_test_split(idx, test_size=test_fraction, random_state=seed, stratify=y.numpy())
-    return torch.tensor(sorted(tr)), torch.tensor(sorted(te))
-
-
 def _digits_mean_image():
     """The average of all 1797 digits as a (1, 3, 32, 32) image (a faint blob where ink usually is)."""
     X8, _ = digits_data()
     return digits_to_images(X8.mean(0, keepdim=True))
-
-
-def digits_to_images(X8, size=32):
-    """(N, 8, 8) digits in 0..16 -> (N, 3, size, size) images in [0, 1] (bilinear upsampling)."""
-    x = (X8.float() / 16.0).unsqueeze(1)
-    x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0, 1)
-    return x.expand(-1, 3, -1, -1).contiguous()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1130,10 +1108,6 @@ def load_model(name="auto", device="cpu", *, quiet=False):
 # ----------------------------------------------------------------------------------------------
 # Scoring: probabilities, independent recognizers, robustness
 # ----------------------------------------------------------------------------------------------
-def _as_batch(image):
-    return image.unsqueeze(0) if image.dim() == 3 else image
-
-
 def class_probability(model, image, label, info=None):
     """``(p_course, p_normalized)``: softmax probability of ``label`` for ``model(image)`` on the
     raw [0, 1] image — as the course's main() scores it — and on the normalized image (what the
@@ -1146,128 +1120,6 @@ def class_probability(model, image, label, info=None):
         p_course = F.softmax(model(x), dim=1)[0, label].item()
         p_norm = F.softmax(model(_normalize(x, mean, std)), dim=1)[0, label].item()
     return p_course, p_norm
-
-
-_RECOGNIZERS = None
-
-
-def _over16(a):
-    return a / 16.0
-
-
-def _one_blas_thread():
-    """numpy/scikit-learn BLAS and OpenMP pools limited to one thread for the duration (threadpoolctl,
-    listed in requirements.txt). Measured on a busy 2-core machine: fitting the recognizers took 44 s
-    with the default pools and 0.2 s with one thread."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(1)
-
-
-def _fit_recognizers():
-    """Three scikit-learn classifiers on the 8x8 digits (the training split of digits_split)."""
-    global _RECOGNIZERS
-    if _RECOGNIZERS is None:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.neighbors import KNeighborsClassifier
-        from sklearn.svm import SVC
-
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import FunctionTransformer
-
-        X, y = digits_data()
-        tr, _ = digits_split()
-        Xtr, ytr = X[tr].reshape(len(tr), -1).numpy(), y[tr].numpy()
-        with _one_blas_thread():  # the fits take ~0.1 s instead of tens of seconds on a busy CPU
-            _RECOGNIZERS = [
-                SVC(gamma=0.001, C=10.0).fit(Xtr, ytr),
-                KNeighborsClassifier(n_neighbors=5).fit(Xtr, ytr),
-                make_pipeline(FunctionTransformer(_over16), LogisticRegression(max_iter=2000, C=1.0)).fit(Xtr, ytr),
-            ]
-    return _RECOGNIZERS
-
-
-def images_to_8x8(images):
-    """(N, C, H, W) images in [0, 1] -> (N, 64) features in 0..16 as load_digits has them: gray
-    (channel mean), clamped, area-averaged to 8x8, times 16."""
-    x = _as_batch(images).detach().float().cpu().mean(dim=1, keepdim=True).clamp(0, 1)
-    x = F.adaptive_avg_pool2d(x, (8, 8)) * 16.0
-    return x.reshape(x.shape[0], 64)
-
-
-def recognize_digits(images, *, votes=False):
-    """Which digit do independent classifiers (scikit-learn RBF SVC, 5-NN, logistic regression on x/16,
-    trained on load_digits — not the CNN) read in each image?  Majority vote (ties: the SVC).
-    ``images``: a tensor (N, C, H, W) / (C, H, W), or a list of such.  Returns a list of ints
-    (with ``votes=True`` also each classifier's answers)."""
-    if isinstance(images, (list, tuple)):
-        images = torch.cat([_as_batch(t) for t in images])
-    feats = images_to_8x8(images).numpy()
-    recognizers = _fit_recognizers()
-    with _one_blas_thread():
-        answers = [clf.predict(feats).tolist() for clf in recognizers]
-    result = []
-    for i in range(feats.shape[0]):
-        col = [a[i] for a in answers]
-        best, count = Counter(col).most_common(1)[0]
-        result.append(int(best) if count >= 2 else int(col[0]))
-    return (result, answers) if votes else result
-
-
-def _gray(images):
-    """(N, C, H, W) or (C, H, W) or a list of them -> (N, H, W) float: the channel mean."""
-    if isinstance(images, (list, tuple)):
-        images = torch.cat([_as_batch(t) for t in images])
-    return _as_batch(images).detach().float().cpu().mean(dim=1)
-
-
-def high_frequency_share(images, cutoff=8.0):
-    """Per image: the share of the (mean-removed, gray) image's spectral energy above ``cutoff``
-    cycles per image width — 8 by default, twice the finest detail of an 8x8 digit, so a real
-    digit upsampled to any size has almost none (~0.002) and pixel-level noise has a lot.
-    Independent of the image's size and contrast.  Returns a (N,) tensor in [0, 1]."""
-    g = _gray(images)
-    g = g - g.mean(dim=(-2, -1), keepdim=True)
-    power = torch.fft.fft2(g).abs() ** 2
-    h, w = g.shape[-2:]
-    fy = torch.fft.fftfreq(h, d=1.0 / h).view(-1, 1)  # cycles per image height
-    fx = torch.fft.fftfreq(w, d=1.0 / w).view(1, -1)
-    high = (fy ** 2 + fx ** 2).sqrt() > cutoff
-    return (power * high).sum(dim=(-2, -1)) / power.sum(dim=(-2, -1)).clamp_min(1e-20)
-
-
-def total_variation(images):
-    """Per image: mean absolute difference between neighbouring pixels of the gray image after
-    standardizing it (zero mean, unit std — what the digits model itself sees), times the image
-    width: how often the picture flips between ink and background along a line, whatever its
-    contrast or size.  A real digit: about 4; noise: much more.  Returns a (N,) tensor."""
-    g = _gray(images)
-    g = (g - g.mean(dim=(-2, -1), keepdim=True)) / g.std(dim=(-2, -1), keepdim=True).clamp_min(1e-6)
-    dy = (g[:, 1:, :] - g[:, :-1, :]).abs().mean(dim=(-2, -1))
-    dx = (g[:, :, 1:] - g[:, :, :-1]).abs().mean(dim=(-2, -1))
-    return (dy + dx) / 2 * g.shape[-1]
-
-
-def random_affine(x, g, shift=1.5, degrees=12.0, scale=(0.9, 1.1)):
-    """Each image of the batch ``x`` (N, C, H, W) shifted (±shift px), rotated (±degrees) and
-    rescaled at random (draws from the generator ``g``; bilinear, black outside)."""
-    n, c, h, w = x.shape
-    ang = (torch.rand(n, generator=g) * 2 - 1) * math.radians(degrees)
-    sc = torch.rand(n, generator=g) * (scale[1] - scale[0]) + scale[0]
-    tx = (torch.rand(n, generator=g) * 2 - 1) * shift * 2 / w
-    ty = (torch.rand(n, generator=g) * 2 - 1) * shift * 2 / h
-    cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
-    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
-    grid = F.affine_grid(theta, (n, c, h, w), align_corners=False)
-    return F.grid_sample(x, grid.to(x.device), mode="bilinear", padding_mode="zeros", align_corners=False)
-
-
-def random_transforms(image, n=32, seed=0, shift=1.5, degrees=12.0, scale=(0.9, 1.1)):
-    """``n`` randomly shifted (±shift px), rotated (±degrees) and rescaled copies of one image
-    (bilinear, black outside)."""
-    x = _as_batch(image).detach().float()
-    g = torch.Generator().manual_seed(seed)
-    return random_affine(x.expand(n, -1, -1, -1), g, shift, degrees, scale)
 
 
 def robustness(model, image, label, info=None, n=32, seed=0):
@@ -1285,8 +1137,9 @@ def robustness(model, image, label, info=None, n=32, seed=0):
 # ----------------------------------------------------------------------------------------------
 # Gallery and CLI
 # ----------------------------------------------------------------------------------------------
-def save_gallery(images, labels, path, probs=None, title=None):
-    """A row/grid of tiles with their labels (and probabilities) as a PNG."""
+def save_gallery(images, labels, path, probs=None, title=None, reads=None, targets=None):
+    """A row/grid of tiles with their labels (and probabilities, and the judge's readings
+    ``reads`` — "reads as 3 ✓" / "no digit ✗", checked against ``targets``) as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -1296,7 +1149,7 @@ def save_gallery(images, labels, path, probs=None, title=None):
     cols = min(5, n)
     rows = int(math.ceil(n / cols))
     # constrained layout keeps each row's two-line titles clear of the row above
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.9 * rows), squeeze=False,
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, (2.9 if reads is None else 3.1) * rows), squeeze=False,
                              layout="constrained")
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
@@ -1307,6 +1160,8 @@ def save_gallery(images, labels, path, probs=None, title=None):
         t = f"label {labels[i]}"
         if probs is not None:
             t += f"\np = {probs[i]:.3f}"
+        if reads is not None:
+            t += "\n" + reading_text(reads[i], None if targets is None else targets[i])
         ax.set_title(t, fontsize=10)
     if title:
         fig.suptitle(title)
@@ -1402,14 +1257,15 @@ def main(argv=None):
         images.append(res.image)
         probs.append(p_norm)
     elapsed = time.perf_counter() - t0
+    read = None
     if info.name.startswith("digits"):
         read = recognize_digits(images)
         ok = sum(int(r == l) for r, l in zip(read, labels))
-        print(f"RECOGNIZED: {ok}/{len(labels)} (independent 8x8 classifiers read {read})")
+        print(f"RECOGNIZED: {ok}/{len(labels)} (the legibility judge reads {read}; -1 = no digit)")
     print(f"TIME: {elapsed:.2f} s for {len(labels)} labels ({info.name}, {s.iterations} iterations each)")
     if args.gallery:
         names = [f"{l}" if info.name.startswith("digits") else f"{l} {info.class_names[l]}" for l in labels]
-        save_gallery(images, names, args.gallery, probs=probs,
+        save_gallery(images, names, args.gallery, probs=probs, reads=read, targets=labels,
                      title=f"gd.py {info.name}: class visualizations (p on normalized input)")
     return 0
 

@@ -46,7 +46,7 @@ PROVIDED_BY = {
     "nbclient": {"nbconvert"},            # nbconvert executes notebooks through nbclient
 }
 PIP_OPTIONAL = {"torchvision"}       # CONTRACT.md: optional for pip users, imported lazily
-LOCAL_TOP_LEVEL = {"mlp", "gd", "lab", "tools", "benchmarks", "tests", "notebooks"}
+LOCAL_TOP_LEVEL = {"mlp", "gd", "dream", "lab", "tools", "benchmarks", "tests", "notebooks"}
 
 
 def normalize(name):
@@ -98,7 +98,7 @@ def read_environment_yml(path):
 
 def python_sources():
     files = [ROOT / "mlp.py", ROOT / "gd.py"]
-    for folder in ("lab", "tools", "benchmarks"):
+    for folder in ("dream", "lab", "tools", "benchmarks"):
         files += sorted((ROOT / folder).glob("*.py"))
     return [f for f in files if f.exists()]
 
