@@ -1135,6 +1135,74 @@ def robustness(model, image, label, info=None, n=32, seed=0):
 
 
 # ----------------------------------------------------------------------------------------------
+# Measures of a picture, and ablations over the tricks
+# ----------------------------------------------------------------------------------------------
+def picture_metrics(model, images, labels, info=None):
+    """One dict per image, the measures an ablation tile shows:
+
+    * ``p_target``: softmax probability of its label (normalized input) — what the run climbed;
+    * ``reads_as``: the legibility judge's reading (-1 = no digit; None for non-digit models) and
+      ``legible``: whether it reads as the label;
+    * ``high_frequency``: share of spectral energy above 8 cycles per width (real digits ~0.002,
+      pixel noise ~0.05 and up);
+    * ``total_variation``: ink/background flips along a line of the standardized image (real
+      digits ~5).
+    """
+    info = info if info is not None else find_info(model)
+    images = [_as_batch(im) for im in images]
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    digits = info is not None and info.name.startswith("digits")
+    reads = recognize_digits(images) if digits else [None] * len(images)
+    hf = [float(high_frequency_share(im)[0]) for im in images]
+    tv = [float(total_variation(im)[0]) for im in images]
+    out = []
+    for im, lab, r, h, t in zip(images, labels, reads, hf, tv):
+        out.append({"p_target": class_probability(model, im, lab, info)[1], "reads_as": r,
+                    "legible": None if r is None else r == lab, "high_frequency": h, "total_variation": t})
+    return out
+
+
+ABLATIONS = ("leave_one_out", "add_one_in")
+
+
+def ablation_variants(settings, direction="leave_one_out"):
+    """The runs of an ablation over ``TRICKS``, as (name, Settings):
+
+    * ``"leave_one_out"``: all tricks on, then each trick switched off alone ("without jitter",
+      ...), then all off — what each trick is worth among the others;
+    * ``"add_one_in"``: all tricks off, then each trick switched on alone ("only jitter", ...),
+      then all on — what each trick buys by itself.
+    """
+    if direction not in ABLATIONS:
+        raise ValueError(f"unknown ablation direction {direction!r}; allowed: {', '.join(ABLATIONS)}")
+    off = all_tricks_off(settings)
+    if direction == "leave_one_out":
+        runs = [("all tricks on", settings)]
+        runs += [(f"without {k}", settings.replace(**changes)) for k, changes in TRICKS.items()]
+        return runs + [("all tricks off", off)]
+    runs = [("all tricks off", off)]
+    for k, changes in TRICKS.items():  # the trick's fields back at their values in ``settings``
+        runs.append((f"only {k}", off.replace(**{f: getattr(settings, f) for f in changes})))
+    return runs + [("all tricks on", settings)]
+
+
+def ablation(model, label, direction="leave_one_out", settings=None, seed=0, info=None, init=None):
+    """Run an ablation (``ablation_variants``) for class ``label`` — same start, same seed for
+    every run — and measure each picture (``picture_metrics``).  ``settings``: the "all tricks on"
+    settings (default: ``default_settings`` for the model).  Returns a list of
+    ``(name, image, metrics)``."""
+    info = info if info is not None else find_info(model)
+    if settings is None:
+        settings = default_settings(info.name if info is not None and info.name in DEFAULTS_FOR
+                                    else _guess_model_name(model))
+    runs = ablation_variants(settings.replace(seed=seed), direction)
+    images = [visualize(model, ClassLogit(label), info=info, settings=s, init=init).image for _, s in runs]
+    metrics = picture_metrics(model, images, [label] * len(images), info)
+    return [(name, img, m) for (name, _), img, m in zip(runs, images, metrics)]
+
+
+# ----------------------------------------------------------------------------------------------
 # Gallery and CLI
 # ----------------------------------------------------------------------------------------------
 def save_gallery(images, labels, path, probs=None, title=None, reads=None, targets=None):
