@@ -45,8 +45,9 @@ MODELS = {     # name -> what the model menu calls it
     "digits_standard": "digits (standard training)",
     "vgg13_bn": "vgg13_bn (ImageNet)",
 }
-DIRECTIONS = ("leave_one_out", "add_one_in")
-NO_DIGIT = -1  # what gd.recognize_digits answers for a picture no person would read as a digit
+DIRECTIONS = gd.ABLATIONS       # ("leave_one_out", "add_one_in")
+NO_DIGIT = gd.NO_DIGIT          # what the judge answers for a picture no person would read as a digit
+reading_text = gd.reading_text  # its verdict in words: "reads as 7 ✓", "reads as 9 ✗", "no digit ✗"
 CHECK_EVERY = 4      # steps between checks for Stop / a newer request during a run
 
 # gd.TRICKS key -> what the ablation grid calls it
@@ -165,24 +166,13 @@ def describe(model, info, image, label, robust=True):
                 robustness=gd.robustness(model, image, label, info) if robust else None)
 
 
-def reading_text(reads_as, label=None):
-    """The judge's verdict in words: "reads as 7 ✓", "reads as 9 ✗" or "no digit ✗"."""
-    if reads_as is None:
-        return ""
-    if reads_as == NO_DIGIT:
-        return "no digit ✗" if label is not None else "no digit"
-    mark = "" if label is None else (" ✓" if reads_as == label else " ✗")
-    return f"reads as {reads_as}{mark}"
-
-
 def tile_metrics(model, info, image, label):
-    """The numbers under an ablation or gallery tile, as a dict: ``p`` (softmax probability of
-    ``label`` on the normalized image), ``reads_as`` (the judge: a digit or NO_DIGIT; None for
-    non-digit models), ``hf`` (share of the picture's spectral energy at high spatial frequencies)
-    and ``tv`` (total variation of the standardized picture) — from gd's per-image metrics."""
-    m = describe(model, info, image, label, robust=False)
-    return dict(p=m["p_normalized"], reads_as=m["reads_as"],
-                hf=float(gd.high_frequency_share(image)[0]), tv=float(gd.total_variation(image)[0]))
+    """The numbers under an ablation or gallery tile (``gd.picture_metrics``), as a dict: ``p``
+    (softmax probability of ``label`` on the normalized image), ``reads_as`` (the judge: a digit or
+    NO_DIGIT; None for non-digit models), ``hf`` (share of the picture's spectral energy at high
+    spatial frequencies) and ``tv`` (total variation of the standardized picture)."""
+    m = gd.picture_metrics(model, [image], [label], info)[0]
+    return dict(p=m["p_target"], reads_as=m["reads_as"], hf=m["high_frequency"], tv=m["total_variation"])
 
 
 def _objective(kind, label, layer, channel):
@@ -196,20 +186,13 @@ def _objective(kind, label, layer, channel):
 
 
 def ablation_variants(settings, direction="leave_one_out"):
-    """[(title, Settings)] of one ablation. ``leave_one_out``: all tricks on, then each trick of
-    ``gd.TRICKS`` switched off in turn, then all off. ``add_one_in``: all tricks off, then each
-    trick switched on alone (at its value in ``settings``), then all on."""
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}; got {direction!r}")
-    off = gd.all_tricks_off(settings)
-    if direction == "leave_one_out":
-        return ([("all tricks on", settings)]
-                + [(TRICK_LABELS.get(k, f"no {k}"), settings.replace(**o)) for k, o in gd.TRICKS.items()]
-                + [("all tricks off", off)])
-    return ([("all tricks off", off)]
-            + [(ADD_LABELS.get(k, f"+ {k}"), off.replace(**{f: getattr(settings, f) for f in o}))
-               for k, o in gd.TRICKS.items()]
-            + [("all tricks on", settings)])
+    """``gd.ablation_variants`` with the grid's column titles: [(title, Settings)].
+    ``leave_one_out``: all tricks on, each trick of ``gd.TRICKS`` switched off in turn, all off;
+    ``add_one_in``: all tricks off, each trick switched on alone, all on."""
+    variants = gd.ablation_variants(settings, direction)
+    titles = TRICK_LABELS if direction == "leave_one_out" else ADD_LABELS
+    names = [variants[0][0]] + [titles.get(k, k) for k in gd.TRICKS] + [variants[-1][0]]
+    return [(title, s) for title, (_, s) in zip(names, variants)]
 
 
 def run_ablation(model, info, objective, settings, init=None, threads=1, direction="leave_one_out"):
@@ -240,7 +223,7 @@ def ablation_figure(model, info, rows, labels=None, title=None):
     import matplotlib.pyplot as plt
 
     ncols = max(len(runs) for _, runs in rows)
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(1.45 * ncols, 2.3 * len(rows) + 0.5), squeeze=False)
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(1.45 * ncols, 2.0 * len(rows) + 0.3), squeeze=False)
     fig.tile_metrics = []
     for r, (row_title, runs) in enumerate(rows):
         label = labels[r] if labels is not None else None
@@ -262,7 +245,7 @@ def ablation_figure(model, info, rows, labels=None, title=None):
     fig.suptitle(title or ("Ablation: the same seeded run with tricks switched off or on "
                            "(p = softmax prob. of the target; HF = high-frequency energy share; "
                            "TV = total variation)"), fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 
@@ -278,7 +261,7 @@ def gallery_grid(rows, labels=range(10), threads=1, title=None):
         for row_title, model, info, settings in rows:
             results[row_title] = {lab: gd.visualize(model, gd.ClassLogit(lab), info=info, settings=settings)
                                   for lab in labels}
-    fig, axes = plt.subplots(len(rows), len(labels), figsize=(1.45 * len(labels), 2.1 * len(rows) + 0.5),
+    fig, axes = plt.subplots(len(rows), len(labels), figsize=(1.45 * len(labels), 2.0 * len(rows) + 0.3),
                              squeeze=False)
     fig.tile_metrics = []
     for r, (row_title, model, info, _settings) in enumerate(rows):
@@ -293,7 +276,7 @@ def gallery_grid(rows, labels=range(10), threads=1, title=None):
         axes[r, 0].set_ylabel(row_title, fontsize=8)
     fig.suptitle(title or "Class visualizations (p = softmax prob. on the normalized image; "
                  "HF = high-frequency energy share; TV = total variation)", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig, results
 
 
