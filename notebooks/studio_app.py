@@ -18,8 +18,12 @@
 #
 # Gradient ascent on the input image of a small digits CNN, with every trick of the homework on a
 # slider. Move a slider and the preview re-runs; **Run** starts a run, **Stop** ends it, **Ablation
-# grid** runs the current target once per trick switched off. The explanations are in notebook
-# `07_deepdream_studio.ipynb`; this page is the studio alone (`make studio` serves it with Voilà).
+# grid** runs the current target with each trick switched off in turn and each switched on alone.
+# The **model** menu offers the adversarially trained (robust) digits CNN and the same network
+# trained the standard way: compare how much the tricks matter for each. Under the preview, the
+# network's probability and an independent judge's verdict ("reads as N" or "no digit"). The
+# explanations are in notebook `07_deepdream_studio.ipynb`; this page is the studio alone
+# (`make studio` serves it with Voilà).
 
 # %%
 import pathlib
