@@ -32,11 +32,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import gd  # noqa: E402
 
 
+def _sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def median_time(fn, repeats):
     times = []
     for _ in range(repeats):
+        _sync()
         t = time.perf_counter()
         fn()
+        _sync()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 
@@ -71,7 +78,8 @@ def bench_224(args):
     """The 224-px figures: the course's call with the digits model, and the trick overhead on a
     VGG-shaped network."""
     torch.set_num_threads(args.threads)
-    model, _ = gd.load_model("digits")
+    dev = torch.device(args.device)
+    model, _ = gd.load_model("digits", device=args.device)
     labels = list(range(args.labels_224))
     gd.gradient_descent(course_start(0), model, lambda t: t[0, 0].mean(), iterations=8)  # warm-up
     times = []
@@ -80,12 +88,12 @@ def bench_224(args):
         times.append(median_time(lambda: gd.gradient_descent(x, model, lambda t: t[0, label].mean()), 1))
     per_label = statistics.median(times)
     print(f"COURSE_224_SECONDS_PER_LABEL: {per_label:.2f} (digits model, 256 iterations, median over "
-          f"{len(labels)} labels, {args.threads} threads; target <= 2 s)")
+          f"{len(labels)} labels, {args.device}, {args.threads} threads; target <= 2 s)")
 
-    vgg = vgg13_bn_shaped(args.vgg_width)
+    vgg = vgg13_bn_shaped(args.vgg_width).to(dev)
     n_iter = args.vgg_iterations
     s = gd.default_settings("vgg13_bn").replace(iterations=n_iter)
-    x = torch.rand(1, 3, 224, 224)
+    x = torch.rand(1, 3, 224, 224, device=dev)
 
     def bare():
         for _ in range(n_iter):
@@ -107,7 +115,7 @@ def bench_224(args):
     tb = statistics.median(p[0] for p in pairs)
     tt = statistics.median(p[1] for p in pairs)
     ratio = statistics.median(p[2] for p in pairs)
-    print(f"VGG-13-BN-shaped (width x{args.vgg_width}, random weights, 224 px, {args.threads} threads): "
+    print(f"VGG-13-BN-shaped (width x{args.vgg_width}, random weights, 224 px, {args.device}, {args.threads} threads): "
           f"bare forward+backward {tb * 1e3:.1f} ms/iteration, gd.visualize with vgg13_bn's tricks "
           f"{tt * 1e3:.1f} ms/iteration")
     print(f"VGG_OVERHEAD_RATIO: {ratio:.3f} (median of {args.vgg_repeats} paired runs of {n_iter} iterations; "
@@ -123,10 +131,14 @@ def main(argv=None):
     ap.add_argument("--vgg-width", type=float, default=1.0, help="channel multiplier of the VGG-shaped net")
     ap.add_argument("--vgg-iterations", type=int, default=6)
     ap.add_argument("--vgg-repeats", type=int, default=3)
+    ap.add_argument("--device", default="cpu", help="device for the 224-px figures (cpu, cuda)")
+    ap.add_argument("--only-224", action="store_true", help="only the 224-px figures")
     args = ap.parse_args(argv)
     if args.quick:
         args.repeats, args.labels_224, args.vgg_width, args.vgg_iterations, args.vgg_repeats = 1, 1, 0.25, 3, 1
     bench_224(args)
+    if args.only_224:
+        return
     model, info = gd.load_model("digits")
     s = gd.default_settings("digits")
     n_iter = s.iterations
