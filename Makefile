@@ -3,7 +3,7 @@ PYTHON ?= python3
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 SOURCES := $(NOTEBOOKS:.ipynb=.py)
 
-.PHONY: help setup setup-dev lab test test-fast test-browser bench sync notebooks student figures gallery train-digits selfcheck clean
+.PHONY: help setup setup-dev lab studio test test-fast test-browser bench sync notebooks student figures gallery train-digits selfcheck clean
 
 help:        ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -17,13 +17,16 @@ setup-dev: setup  ## install what the tests need too
 lab: setup   ## open JupyterLab on the notebooks (the main job)
 	$(PYTHON) -m jupyter lab notebooks/
 
+studio: setup  ## the studio alone as a web page, no code (Voilà): open http://127.0.0.1:8866
+	$(PYTHON) -m voila notebooks/studio_app.ipynb --no-browser --Voila.ip=127.0.0.1 --Voila.port=8866
+
 test: setup-dev  ## the full test suite: unit tests, nbval over every notebook, browser test
 	$(PYTHON) -m pytest
 
 test-fast:   ## unit tests only (no notebooks, no browser)
 	$(PYTHON) -m pytest tests -m "not browser"
 
-test-browser: ## the real-browser test of the studio alone (needs /usr/bin/chromium), prints latencies
+test-browser: ## the real-browser tests of the studio, JupyterLab and Voilà (needs /usr/bin/chromium), print latencies
 	$(PYTHON) -m pytest tests/test_browser.py -s
 
 bench:       ## benchmarks: mlp.py vs autograd, gd.py speed, notebook execution times, the TA checkers on a class

@@ -2,7 +2,15 @@
 
 gd.py imports from here, never the other way round:
 
-* ``data``      — scikit-learn's bundled 8x8 digits as images, the held-out split, random affines;
-* ``judges``    — who reads a picture as a digit (with "no digit"), and measures of a picture
-                  (high-frequency share, total variation);
+* ``objectives`` — what to maximize: ClassLogit, the course's loss, LayerChannel/Unit/Dream;
+* ``param``      — the image's parameterization: octave sizes, and the matrices that resize,
+                   roll (jitter) and normalize it for the network and pull the gradient back;
+* ``transforms`` — normalization, jitter, Gaussian blur, and the in-place trick steps
+                   (ascent step, weight decay, blur, clamp);
+* ``models``     — the embedded digits CNNs (robust and standard), their hashes, VGG-13-BN,
+                   ``load_model``, and recognizing a model by what it contains;
+* ``judges``     — the legibility judge ``recognize_digits`` (-1 = no digit), class
+                   probability, robustness, measures of a picture;
+* ``gallery``    — a PNG of tiles with labels, probabilities and readings;
+* ``data``       — scikit-learn's bundled 8x8 digits as images.
 """

@@ -14,8 +14,15 @@ takes the *latest* request only: moving a slider during a run stops that run and
 after a short debounce ("live preview"). Progress, preview image and metrics are pushed from the
 ``gd.visualize`` callback every few steps.
 
+Models: the robust digits CNN ("digits", adversarially trained: its input gradients already draw
+digits), the same network trained the standard way ("digits_standard": its gradients are
+high-frequency noise until the tricks tame them), and vgg13_bn where it loads without a download.
+
 The same functions build the static figures of the notebook (``gallery_figure``,
 ``run_ablation`` / ``ablation_figure``), so what a static renderer shows is what the panel computes.
+The ablation runs in both directions: leave-one-out (all tricks on, each switched off in turn: what
+a trick is worth among the others) and add-one-in (all tricks off, each switched on alone: what it
+buys by itself); every tile carries its measured numbers (``tile_metrics``).
 """
 import dataclasses
 import io
@@ -28,10 +35,19 @@ import torch
 
 import gd
 
-__all__ = ["Studio", "shipped_pictures", "picture_from_bytes", "to_png", "describe", "run_ablation",
-           "ablation_figure", "gallery_figure", "single_thread", "OBJECTIVES", "TRICK_LABELS"]
+__all__ = ["Studio", "shipped_pictures", "picture_from_bytes", "to_png", "describe", "reading_text",
+           "tile_metrics", "ablation_variants", "run_ablation", "ablation_figure", "gallery_figure", "gallery_grid",
+           "single_thread", "OBJECTIVES", "MODELS", "DIRECTIONS", "TRICK_LABELS", "ADD_LABELS"]
 
 OBJECTIVES = ("class", "channel", "dream")
+MODELS = {     # name -> what the model menu calls it
+    "digits": "digits (robust)",
+    "digits_standard": "digits (standard training)",
+    "vgg13_bn": "vgg13_bn (ImageNet)",
+}
+DIRECTIONS = gd.ABLATIONS       # ("leave_one_out", "add_one_in")
+NO_DIGIT = gd.NO_DIGIT          # what the judge answers for a picture no person would read as a digit
+reading_text = gd.reading_text  # its verdict in words: "reads as 7 ✓", "reads as 9 ✗", "no digit ✗"
 CHECK_EVERY = 4      # steps between checks for Stop / a newer request during a run
 
 # gd.TRICKS key -> what the ablation grid calls it
@@ -45,6 +61,22 @@ TRICK_LABELS = {
     "normalized_step": "plain step (lr·grad)",
     "mean_start": "noise start",
 }
+# gd.TRICKS key -> its add-one-in column (all tricks off, this one on)
+ADD_LABELS = {
+    "jitter": "+ jitter",
+    "blur": "+ image blur",
+    "clamp": "+ clamp",
+    "weight_decay": "+ weight decay",
+    "grad_blur": "+ gradient blur",
+    "octaves": "+ octaves",
+    "normalized_step": "+ normalized step",
+    "mean_start": "+ mean-image start",
+}
+
+
+def is_digits(info):
+    """True for both embedded digits models (the judge and the legibility numbers apply)."""
+    return info.name.startswith("digits")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -119,18 +151,28 @@ def describe(model, info, image, label, robust=True):
 
     ``p_course``: softmax probability of ``label`` on the raw [0, 1] image (how the course's main()
     scores it); ``p_normalized``: on the normalized image (what the network expects); ``top``: the
-    network's own top class on the normalized image; ``reads_as``: what independent scikit-learn
-    classifiers read (digits model only, else None); ``robustness``: mean p of ``label`` under
-    random shifts/rotations/rescalings (None with ``robust=False``)."""
+    network's own top class on the normalized image; ``reads_as``: what the independent judge
+    (``gd.recognize_digits``) reads — a digit, or ``NO_DIGIT`` (−1) for a picture it rejects
+    (digits models only, else None); ``robustness``: mean p of ``label`` under random
+    shifts/rotations/rescalings (None with ``robust=False``)."""
     p_course, p_norm = gd.class_probability(model, image, label, info)
     mean = torch.tensor(info.mean).view(1, -1, 1, 1)
     std = torch.tensor(info.std).view(1, -1, 1, 1)
     with torch.no_grad():
         logits = model((image.detach().float().cpu() - mean) / std)
     top = int(logits.argmax(dim=1)[0])
-    reads_as = gd.recognize_digits(image)[0] if info.name == "digits" else None
+    reads_as = int(gd.recognize_digits(image)[0]) if is_digits(info) else None
     return dict(label=label, p_course=p_course, p_normalized=p_norm, top=top, reads_as=reads_as,
                 robustness=gd.robustness(model, image, label, info) if robust else None)
+
+
+def tile_metrics(model, info, image, label):
+    """The numbers under an ablation or gallery tile (``gd.picture_metrics``), as a dict: ``p``
+    (softmax probability of ``label`` on the normalized image), ``reads_as`` (the judge: a digit or
+    NO_DIGIT; None for non-digit models), ``hf`` (share of the picture's spectral energy at high
+    spatial frequencies) and ``tv`` (total variation of the standardized picture)."""
+    m = gd.picture_metrics(model, [image], [label], info)[0]
+    return dict(p=m["p_target"], reads_as=m["reads_as"], hf=m["high_frequency"], tv=m["total_variation"])
 
 
 def _objective(kind, label, layer, channel):
@@ -143,69 +185,108 @@ def _objective(kind, label, layer, channel):
     raise ValueError(f"unknown objective {kind!r}; allowed: {', '.join(OBJECTIVES)}")
 
 
-def run_ablation(model, info, objective, settings, init=None, threads=1):
-    """Run ``objective`` with every trick on, each trick of ``gd.TRICKS`` switched off in turn, and
-    all of them off — same seed, same start. Returns a list of (title, Settings, gd.Result)."""
-    variants = [("all tricks on", settings)]
-    variants += [(TRICK_LABELS.get(k, f"no {k}"), settings.replace(**off)) for k, off in gd.TRICKS.items()]
-    variants.append(("all tricks off", gd.all_tricks_off(settings)))
+def ablation_variants(settings, direction="leave_one_out"):
+    """``gd.ablation_variants`` with the grid's column titles: [(title, Settings)].
+    ``leave_one_out``: all tricks on, each trick of ``gd.TRICKS`` switched off in turn, all off;
+    ``add_one_in``: all tricks off, each trick switched on alone, all on."""
+    variants = gd.ablation_variants(settings, direction)
+    titles = TRICK_LABELS if direction == "leave_one_out" else ADD_LABELS
+    names = [variants[0][0]] + [titles.get(k, k) for k in gd.TRICKS] + [variants[-1][0]]
+    return [(title, s) for title, (_, s) in zip(names, variants)]
+
+
+def run_ablation(model, info, objective, settings, init=None, threads=1, direction="leave_one_out"):
+    """Run ``objective`` once per variant of ``ablation_variants(settings, direction)`` — same seed,
+    same start. Returns a list of (title, Settings, gd.Result)."""
     out = []
     with single_thread(threads):
-        for title, s in variants:
+        for title, s in ablation_variants(settings, direction):
             out.append((title, s, gd.visualize(model, objective, info=info, settings=s, init=init)))
     return out
 
 
-def ablation_figure(model, info, rows, labels=None):
+def _tile_text(title, m):
+    text = title.replace(" (lr·grad)", "")
+    if m is None:
+        return text
+    line = f"p={m['p']:.2f}"
+    if m["reads_as"] is not None:
+        line += " " + reading_text(m["reads_as"])
+    return f"{text}\n{line}\nHF {m['hf']:.3f} TV {m['tv']:.1f}"
+
+
+def ablation_figure(model, info, rows, labels=None, title=None):
     """A grid of ablation runs: ``rows`` is a list of (row_title, run_ablation output); one tile per
-    variant, titled with p_normalized, what scikit-learn reads, and the robustness."""
+    variant, with its numbers underneath (``tile_metrics`` for the row's target in ``labels``:
+    p, the judge's reading, high-frequency share HF, total variation TV). Returns the figure; the
+    numbers are in ``fig.tile_metrics`` [row][column] (None where no label was given)."""
     import matplotlib.pyplot as plt
 
-    ncols = len(rows[0][1])
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(1.55 * ncols, 2.35 * len(rows) + 0.5), squeeze=False)
+    ncols = max(len(runs) for _, runs in rows)
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(1.45 * ncols, 2.0 * len(rows) + 0.3), squeeze=False)
+    fig.tile_metrics = []
     for r, (row_title, runs) in enumerate(rows):
         label = labels[r] if labels is not None else None
-        for c, (title, _s, res) in enumerate(runs):
+        fig.tile_metrics.append([])
+        for c in range(ncols):
             ax = axes[r, c]
-            img = res.image[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
-            ax.imshow(img if img.shape[2] == 3 else img[:, :, 0], interpolation="nearest")
             ax.set_xticks([]), ax.set_yticks([])
-            text = title.replace(" (lr·grad)", "")
-            if label is not None:
-                m = describe(model, info, res.image, label)
-                read = ""
-                if m["reads_as"] is not None:
-                    read = f"\nreads {m['reads_as']} {'✓' if m['reads_as'] == label else '✗'}"
-                text += f"\np={m['p_normalized']:.2f} rob={m['robustness']:.2f}{read}"
-            ax.set_title(text, fontsize=7)
+            if c >= len(runs):
+                ax.axis("off")
+                continue
+            title_c, _s, res = runs[c]
+            img = res.image[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+            ax.imshow(img if img.shape[2] == 3 else img[:, :, 0], interpolation="nearest", vmin=0, vmax=1)
+            m = tile_metrics(model, info, res.image, label) if label is not None else None
+            fig.tile_metrics[-1].append(m)
+            ax.set_xlabel(_tile_text(title_c, m), fontsize=6.5)
             if c == 0:
-                ax.set_ylabel(row_title, fontsize=9)
-    fig.suptitle("Ablation: the same seeded run with each trick switched off in turn "
-                 "(p = softmax prob. of the target, rob = mean p under small random transforms)", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+                ax.set_ylabel(row_title, fontsize=8)
+    fig.suptitle(title or ("Ablation: the same seeded run with tricks switched off or on "
+                           "(p = softmax prob. of the target; HF = high-frequency energy share; "
+                           "TV = total variation)"), fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 
-def gallery_figure(model, info, settings, labels=range(10), threads=1):
-    """Visualize every class of the digits model at ``settings``; returns (fig, {label: Result})."""
+def gallery_grid(rows, labels=range(10), threads=1, title=None):
+    """One row of class visualizations per (row_title, model, info, settings) in ``rows``; under each
+    tile its numbers (p, the judge's reading, HF, TV — ``tile_metrics``). Returns
+    (fig, {row_title: {label: gd.Result}}); the numbers are in ``fig.tile_metrics[row][column]``."""
     import matplotlib.pyplot as plt
 
     labels = list(labels)
     results = {}
     with single_thread(threads):
-        for lab in labels:
-            results[lab] = gd.visualize(model, gd.ClassLogit(lab), info=info, settings=settings)
-    fig, axes = plt.subplots(1, len(labels), figsize=(1.5 * len(labels), 2.6), squeeze=False)
-    for ax, lab in zip(axes[0], labels):
-        m = describe(model, info, results[lab].image, lab)
-        ax.imshow(results[lab].image[0].permute(1, 2, 0).numpy(), interpolation="nearest")
-        ax.set_xticks([]), ax.set_yticks([])
-        read = "" if m["reads_as"] is None else f"\nreads {m['reads_as']} {'✓' if m['reads_as'] == lab else '✗'}"
-        ax.set_title(f"class {lab}\np={m['p_normalized']:.2f}{read}", fontsize=8)
-    fig.suptitle(f"Class visualizations at the default settings ({settings.iterations} steps, "
-                 f"32×32 px, seed {settings.seed}); p = softmax prob. on the normalized image", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
+        for row_title, model, info, settings in rows:
+            results[row_title] = {lab: gd.visualize(model, gd.ClassLogit(lab), info=info, settings=settings)
+                                  for lab in labels}
+    fig, axes = plt.subplots(len(rows), len(labels), figsize=(1.45 * len(labels), 2.0 * len(rows) + 0.3),
+                             squeeze=False)
+    fig.tile_metrics = []
+    for r, (row_title, model, info, _settings) in enumerate(rows):
+        fig.tile_metrics.append([])
+        for ax, lab in zip(axes[r], labels):
+            image = results[row_title][lab].image
+            m = tile_metrics(model, info, image, lab)
+            fig.tile_metrics[-1].append(m)
+            ax.imshow(image[0].permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest", vmin=0, vmax=1)
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.set_xlabel(_tile_text(f"class {lab}", m), fontsize=6.5)
+        axes[r, 0].set_ylabel(row_title, fontsize=8)
+    fig.suptitle(title or "Class visualizations (p = softmax prob. on the normalized image; "
+                 "HF = high-frequency energy share; TV = total variation)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig, results
+
+
+def gallery_figure(model, info, settings, labels=range(10), threads=1):
+    """Visualize every class of a digits model at ``settings``; returns (fig, {label: Result})."""
+    row = f"{info.name}, {settings.iterations} steps"
+    fig, results = gallery_grid([(row, model, info, settings)], labels, threads,
+                                title=f"Class visualizations at the default settings ({settings.iterations} steps, "
+                                      f"32×32 px, seed {settings.seed}); p = softmax prob. on the normalized image")
+    return fig, results[row]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -229,7 +310,8 @@ class RunRecord:
 class Studio:
     """The DeepDream studio panel. ``Studio().show()`` displays it; see the module docstring.
 
-    ``model``: "digits" (embedded, offline) or "vgg13_bn". vgg13_bn is offered in the model menu
+    ``model``: the model selected first: "digits" (embedded, robust), "digits_standard" (embedded,
+    standard training) or "vgg13_bn". Both digits models are always offered; vgg13_bn is offered in the model menu
     only when it loads without a download (torchvision importable and its weights in torch.hub's
     cache), or always with ``offer_vgg=True`` (which may download ~500 MB on first use).
     ``debounce``: seconds a slider must rest before the live preview re-runs.
@@ -241,8 +323,8 @@ class Studio:
 
     def __init__(self, model="digits", *, offer_vgg="if-cached", live=True, debounce=0.1,
                  preview_every=0.1, preview_px=256, threads=1, autorun=True):
-        if model not in ("digits", "vgg13_bn"):
-            raise ValueError(f"model must be 'digits' or 'vgg13_bn', got {model!r}")
+        if model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {model!r}")
         if offer_vgg not in (True, False, "if-cached"):
             raise ValueError(f"offer_vgg must be True, False or 'if-cached', got {offer_vgg!r}")
         if not (isinstance(debounce, (int, float)) and 0 <= debounce <= 5):
@@ -253,6 +335,7 @@ class Studio:
         self.models = {}
         self.vgg_note = ""
         self.models["digits"] = gd.load_model("digits")
+        self.models["digits_standard"] = gd.load_model("digits_standard")
         if model == "vgg13_bn" or offer_vgg is True or (offer_vgg == "if-cached" and self._vgg_cached()):
             try:
                 self.models["vgg13_bn"] = gd.load_model("vgg13_bn")
@@ -291,7 +374,9 @@ class Studio:
             return w
 
         self.title = W.HTML("<b>DeepDream studio</b> — gradient ascent on the input, every trick on a slider")
-        self.model_menu = W.Dropdown(options=list(self.models), value=model_name, description="model", style=style)
+        self.model_menu = W.Dropdown(options=[(MODELS[n], n) for n in self.models], value=model_name,
+                                     description="model", style=style)
+        self.model_menu.add_class("studio-model")
         self.objective = W.ToggleButtons(options=list(OBJECTIVES), value="class", description="objective",
                                          style=style, tooltips=["a class logit", "one channel of a layer",
                                                                 "a whole layer (DeepDream)"])
@@ -342,7 +427,8 @@ class Studio:
         self.metric.add_class("studio-metric")
         self.status = W.HTML(f"<small>{self.vgg_note}</small>")
         self.status.add_class("studio-status")
-        self.ablation_image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        # hidden until the first grid arrives (an empty <img> shows as a broken-image icon)
+        self.ablation_image = W.Image(format="png", layout=W.Layout(max_width="100%", display="none"))
         self.ablation_image.add_class("studio-ablation-grid")
 
         self._set_model_options(model_name)
@@ -375,7 +461,7 @@ class Studio:
         self._muted = True
         try:
             self.target.options = [(n if n == str(i) else f"{i}: {n}", i) for i, n in enumerate(info.class_names)]
-            self.target.value = 7 if name == "digits" else 0
+            self.target.value = 7 if is_digits(info) else 0
             self.layer.options = list(info.layers)
             self.layer.value = list(info.layers)[-1]
             self.channel.max = max(0, info.channels[self.layer.value] - 1)
@@ -553,7 +639,7 @@ class Studio:
         model, info = self.models[self.model_menu.value]
         kind = self.objective.value
         label = self.target.value if kind == "class" else None
-        final = state != "running" and info.name == "digits"   # robustness: 32 extra forwards, cheap at 32 px only
+        final = state != "running" and is_digits(info)   # robustness: 32 extra forwards, cheap at 32 px only
         m = describe(model, info, image, label if label is not None else 0, robust=final)
         if label is None:
             label = m["top"]
@@ -562,8 +648,7 @@ class Studio:
         parts = [f"run {job} · {state} · step {step}/{total}", f"objective {value:.3g}",
                  f"class {label} ({name}): p_course {m['p_course']:.3f} · p_normalized {m['p_normalized']:.3f}"]
         if m["reads_as"] is not None:
-            ok = m["reads_as"] == label
-            parts.append(f"reads as {m['reads_as']} {'✓' if ok else '✗'} (scikit-learn recognizers)")
+            parts.append(f"{reading_text(m['reads_as'], label)} (the independent judge, gd.recognize_digits)")
         else:
             parts.append(f"network's top class: {info.class_names[m['top']]}")
         if m["robustness"] is not None:
@@ -618,14 +703,18 @@ class Studio:
         model, info = self.models[self.model_menu.value]
         s = self.settings()
         label = self.target.value if self.objective.value == "class" else None
-        self.status.value = f"<small>ablation grid (run {job}): {len(gd.TRICKS) + 2} runs…</small>"
-        runs = run_ablation(model, info, self.objective_obj(), s, init=self.init_image(), threads=None)
-        fig = ablation_figure(model, info, [(self.objective_obj().name, runs)],
-                              labels=None if label is None else [label])
+        self.status.value = f"<small>ablation grid (run {job}): {2 * (len(gd.TRICKS) + 2)} runs…</small>"
+        objective = self.objective_obj()
+        rows = [(f"{objective.name}\n{direction.replace('_', '-')}",
+                 run_ablation(model, info, objective, s, init=self.init_image(), threads=None, direction=direction))
+                for direction in DIRECTIONS]
+        fig = ablation_figure(model, info, rows, labels=None if label is None else [label] * len(rows),
+                              title=f"{MODELS[info.name]}: leave-one-out (top) and add-one-in (bottom)")
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
         plt.close(fig)
         self.ablation_image.value = buf.getvalue()
+        self.ablation_image.layout.display = None
         self.status.value = f"<small>ablation grid (run {job}) done</small>"
         self.history.append(RunRecord(job, s, "ablation", 0, False, False, "", 0.0))
 

@@ -1,4 +1,5 @@
-"""benchmarks/bench_mlp.py --quick still runs and prints its table (structure only: no timing asserted)."""
+"""benchmarks/bench_mlp.py and bench_gd.py --quick still run and print their figures (structure only: no
+timing asserted)."""
 import re
 import subprocess
 import sys
@@ -32,6 +33,23 @@ def test_bench_mlp_quick_runs_and_prints_the_table():
     assert rows[1].group(16) == rows[1].group(17) == "-"
     assert any(line.startswith("targets") for line in lines)
     assert any(line.startswith("memory:") for line in lines)
+
+
+def test_bench_gd_quick_prints_the_224_px_figures_and_the_digits_figures():
+    proc = subprocess.run([sys.executable, "benchmarks/bench_gd.py", "--quick", "--threads", "1"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    figures = {}
+    for key in ("COURSE_224_SECONDS_PER_LABEL", "VGG_OVERHEAD_RATIO", "OVERHEAD_RATIO", "PREVIEW_SECONDS",
+                "GALLERY_SECONDS"):
+        m = re.search(rf"^{key}: ([\d.]+) \(", out, re.M)
+        assert m, (key, out)
+        figures[key] = float(m.group(1))
+        assert figures[key] > 0
+    # the VGG line reports both per-iteration times it compares
+    m = re.search(r"bare forward\+backward ([\d.]+) ms/iteration, gd.visualize with vgg13_bn's tricks ([\d.]+) ms", out)
+    assert m and float(m.group(1)) > 0 and float(m.group(2)) > 0
 
 
 GRADE_LINE = re.compile(r"^(mlp|gd): (\d+) submissions \((\d+) correct, (\d+) not\) — ([\d.]+) s wall for the whole "

@@ -2,7 +2,7 @@
 the quality targets, the CLI and every bad input.
 
 No test downloads anything: the torchvision/weights paths are exercised by monkeypatching
-``gd._import_torchvision`` / ``gd._vgg_state_dict``; the real torchvision test skips where
+``dream.models._import_torchvision`` / ``dream.models._vgg_state_dict``; the real torchvision test skips where
 torchvision cannot be imported (here: a CUDA wheel next to a CPU torch).
 """
 import hashlib
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import gd  # noqa: E402
+import dream.models  # noqa: E402  (load_model lives there: monkeypatch its helpers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -519,8 +520,8 @@ def test_auto_falls_back_to_digits_when_torchvision_missing(monkeypatch, capsys)
     def must_not_be_called(*a, **k):
         raise AssertionError("weights looked up although torchvision is missing")
 
-    monkeypatch.setattr(gd, "_import_torchvision", no_tv)
-    monkeypatch.setattr(gd, "_vgg_state_dict", must_not_be_called)
+    monkeypatch.setattr(dream.models, "_import_torchvision", no_tv)
+    monkeypatch.setattr(dream.models, "_vgg_state_dict", must_not_be_called)
     t = time.perf_counter()
     model, info = gd.load_model("auto")
     assert time.perf_counter() - t < 10
@@ -536,8 +537,8 @@ def test_auto_falls_back_when_weights_unreachable(monkeypatch, capsys):
     def unreachable(*a, **k):
         raise gd.WeightsUnavailable("could not download the vgg13_bn weights (URLError: simulated)")
 
-    monkeypatch.setattr(gd, "_import_torchvision", lambda: FakeTV)
-    monkeypatch.setattr(gd, "_vgg_state_dict", unreachable)
+    monkeypatch.setattr(dream.models, "_import_torchvision", lambda: FakeTV)
+    monkeypatch.setattr(dream.models, "_vgg_state_dict", unreachable)
     model, info = gd.load_model("auto")
     assert info.name == "digits"
     assert "simulated" in capsys.readouterr().err
@@ -549,7 +550,7 @@ def test_explicit_vgg_without_torchvision_explains(monkeypatch):
     def no_tv():
         raise ImportError("No module named 'torchvision'")
 
-    monkeypatch.setattr(gd, "_import_torchvision", no_tv)
+    monkeypatch.setattr(dream.models, "_import_torchvision", no_tv)
     with pytest.raises(gd.WeightsUnavailable, match="pip install torchvision"):
         gd.load_model("vgg13_bn")
 
@@ -583,12 +584,12 @@ def test_vgg_available_needs_torchvision_and_cached_weights_and_never_downloads(
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_download)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     ckpt = tmp_path / "checkpoints" / Path(gd.VGG13_BN_URL).name
-    monkeypatch.setattr(gd, "_import_torchvision", lambda: FakeTV)
+    monkeypatch.setattr(dream.models, "_import_torchvision", lambda: FakeTV)
     assert gd.vgg_available() is False          # torchvision imports, weights not cached
     ckpt.parent.mkdir(parents=True)
     ckpt.write_bytes(b"cached")
     assert gd.vgg_available() is True           # both present
-    monkeypatch.setattr(gd, "_import_torchvision", no_tv)
+    monkeypatch.setattr(dream.models, "_import_torchvision", no_tv)
     assert gd.vgg_available() is False          # weights cached, torchvision missing
 
 
@@ -694,6 +695,21 @@ def test_cli_help_and_errors(tmp_path):
         gd.main(["--model", "digits", "--labels", "11", "--out", str(tmp_path)])
     with pytest.raises(SystemExit, match="iterations"):
         gd.main(["--model", "digits", "--iterations", "-2", "--out", str(tmp_path)])
+
+
+def test_cli_check_delegates_to_lab_gdcheck(monkeypatch):
+    import types
+
+    seen = {}
+    fake = types.ModuleType("lab.gdcheck")
+    fake.main = lambda argv: seen.setdefault("argv", argv) and 0
+    monkeypatch.setitem(sys.modules, "lab.gdcheck", fake)
+    gd.main(["--check", "a/gd.py", "b", "--json", "out.json"])
+    assert seen["argv"] == ["a/gd.py", "b", "--json", "out.json"]
+    # without the checker: a clear message, not a traceback
+    monkeypatch.setitem(sys.modules, "lab.gdcheck", None)
+    with pytest.raises(SystemExit, match="lab/gdcheck.py"):
+        gd.main(["--check", "a/gd.py"])
 
 
 def test_cli_middle_layer(tmp_path, capsys):

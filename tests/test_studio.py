@@ -6,7 +6,9 @@ helpers — is tested here directly. tests/test_browser.py checks the same panel
 """
 import dataclasses
 import io
+import re
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -57,7 +59,7 @@ def test_every_trick_has_a_widget_bound_to_settings(panel):
 
 
 def test_bad_constructor_arguments_are_named():
-    with pytest.raises(ValueError, match="model must be 'digits' or 'vgg13_bn'"):
+    with pytest.raises(ValueError, match="model must be one of 'digits', 'digits_standard', 'vgg13_bn'; got 'resnet'"):
         S.Studio(model="resnet", autorun=False)
     with pytest.raises(ValueError, match="debounce"):
         S.Studio(debounce=-1, autorun=False)
@@ -191,21 +193,102 @@ def test_shipped_pictures_are_real_digits():
         assert img.shape == (1, 3, 32, 32) and 0 <= img.min() and img.max() <= 1
 
 
+def _changed(a, b):
+    return {f.name for f in dataclasses.fields(a) if getattr(a, f.name) != getattr(b, f.name)}
+
+
 def test_ablation_switches_off_one_trick_at_a_time(digits):
     model, info = digits
     s = gd.default_settings("digits").replace(iterations=8)
     runs = S.run_ablation(model, info, gd.ClassLogit(3), s)
     assert [t for t, _, _ in runs][0] == "all tricks on" and runs[-1][0] == "all tricks off"
     assert len(runs) == len(gd.TRICKS) + 2
-    assert set(S.TRICK_LABELS) == set(gd.TRICKS)       # every column has a readable title
+    assert set(S.TRICK_LABELS) == set(gd.TRICKS) == set(S.ADD_LABELS)   # every column has a readable title
     for (title, variant, _), (key, off) in zip(runs[1:-1], gd.TRICKS.items()):
-        changed = {f.name for f in dataclasses.fields(s) if getattr(variant, f.name) != getattr(s, f.name)}
-        assert changed == {k for k, v in off.items() if getattr(s, k) != v}, title
+        assert _changed(variant, s) == {k for k, v in off.items() if getattr(s, k) != v}, title
     assert runs[-1][1] == gd.all_tricks_off(s)
     # seeded: the "all tricks on" column is exactly what gd.visualize gives for the same settings
     with S.single_thread():
         ref = gd.visualize(model, gd.ClassLogit(3), info=info, settings=s)
     assert torch.equal(runs[0][2].image, ref.image)
+
+
+def test_add_one_in_switches_on_one_trick_at_a_time():
+    s = gd.default_settings("digits")
+    off = gd.all_tricks_off(s)
+    variants = S.ablation_variants(s, "add_one_in")
+    assert [t for t, _ in variants][0] == "all tricks off" and variants[-1] == ("all tricks on", s)
+    assert variants[0][1] == off and len(variants) == len(gd.TRICKS) + 2
+    for (title, variant), (key, fields) in zip(variants[1:-1], gd.TRICKS.items()):
+        assert title == S.ADD_LABELS[key]
+        assert _changed(variant, off) == {f for f in fields if getattr(s, f) != getattr(off, f)}, title
+        assert all(getattr(variant, f) == getattr(s, f) for f in fields), title
+    with pytest.raises(ValueError, match="unknown ablation direction 'sideways'; allowed: leave_one_out, add_one_in"):
+        S.ablation_variants(s, "sideways")
+
+
+def test_ablation_figure_numbers_are_the_tiles_metrics(digits):
+    """Under every tile: p, the judge's verdict, HF and TV of that very image (gd's metrics)."""
+    import matplotlib.pyplot as plt
+
+    model, info = digits
+    s = gd.default_settings("digits").replace(iterations=8)
+    rows = [(d, S.run_ablation(model, info, gd.ClassLogit(3), s, direction=d)) for d in S.DIRECTIONS]
+    fig = S.ablation_figure(model, info, rows, labels=[3, 3])
+    try:
+        for r, (_, runs) in enumerate(rows):
+            for c, (title, _s, res) in enumerate(runs):
+                m = fig.tile_metrics[r][c]
+                assert m["hf"] == pytest.approx(float(gd.high_frequency_share(res.image)[0]))
+                assert m["tv"] == pytest.approx(float(gd.total_variation(res.image)[0]))
+                assert m["p"] == gd.class_probability(model, res.image, 3, info)[1]
+                assert m["reads_as"] == int(gd.recognize_digits(res.image)[0])
+                label = fig.axes[r * len(runs) + c].get_xlabel()
+                assert label.startswith(title.replace(" (lr·grad)", "")) and f"HF {m['hf']:.3f}" in label, label
+                assert S.reading_text(m["reads_as"]) in label, label
+    finally:
+        plt.close(fig)
+
+
+def test_reading_text_says_no_digit():
+    assert S.reading_text(S.NO_DIGIT, 7) == "no digit ✗" and S.reading_text(S.NO_DIGIT) == "no digit"
+    assert S.reading_text(7, 7) == "reads as 7 ✓" and S.reading_text(9, 7) == "reads as 9 ✗"
+
+
+def test_both_digits_models_are_offered_and_switchable(panel):
+    assert [v for _, v in panel.model_menu.options][:2] == ["digits", "digits_standard"]
+    panel.live.value = False
+    panel.model_menu.value = "digits_standard"
+    assert panel.settings() == gd.default_settings("digits_standard")
+    panel.t["iterations"].value = 16
+    panel.request("preview")
+    assert panel.wait_idle(60)
+    assert "· done · step 16/16" in panel.metric.value
+    assert re.search(r"(reads as \d [✓✗]|no digit ✗) \(the independent judge", panel.metric.value), panel.metric.value
+    # the run used the standard model: its picture is what gd.visualize draws with it
+    model, info = gd.load_model("digits_standard")
+    with S.single_thread():
+        ref = gd.visualize(model, gd.ClassLogit(7), info=info, settings=panel.settings())
+    assert torch.equal(panel.history[-1].image, ref.image)
+
+
+def test_the_ablation_button_shows_both_directions(panel, monkeypatch):
+    calls = []
+    real = S.run_ablation
+
+    def spy(*a, **kw):
+        calls.append(kw["direction"])
+        return real(*a, **kw)
+
+    monkeypatch.setattr(S, "run_ablation", spy)
+    panel.t["iterations"].value = 8
+    panel.live.value = False
+    assert panel.ablation_image.layout.display == "none"      # hidden while empty
+    panel.request("ablation")
+    assert panel.wait_idle(120)
+    assert calls == list(S.DIRECTIONS)
+    assert panel.ablation_image.value[:8] == b"\x89PNG\r\n\x1a\n" and panel.ablation_image.layout.display is None
+    assert "done" in panel.status.value
 
 
 def test_describe_matches_gd(digits):
@@ -255,7 +338,7 @@ def test_vgg_is_offered_only_when_it_loads(monkeypatch):
     fake_load.fail = True
     p = S.Studio(offer_vgg=True, autorun=False)
     try:
-        assert list(p.model_menu.options) == ["digits"] and "no weights here" in p.vgg_note
+        assert [v for _, v in p.model_menu.options] == ["digits", "digits_standard"] and "no weights here" in p.vgg_note
     finally:
         p.close()
     with pytest.raises(gd.WeightsUnavailable):
@@ -264,7 +347,7 @@ def test_vgg_is_offered_only_when_it_loads(monkeypatch):
     fake_load.fail = False
     p = S.Studio(offer_vgg=True, autorun=False, live=False)
     try:
-        assert list(p.model_menu.options) == ["digits", "vgg13_bn"]
+        assert [v for _, v in p.model_menu.options] == ["digits", "digits_standard", "vgg13_bn"]
         p.model_menu.value = "vgg13_bn"
         assert p.settings() == gd.default_settings("vgg13_bn")
         assert p.target.options[0] == ("0: tench", 0) and list(p.layer.options) == ["features.1"]
@@ -276,3 +359,19 @@ def test_vgg_is_offered_only_when_it_loads(monkeypatch):
         assert p.history[-1].image.shape == (1, 3, 224, 224)
     finally:
         p.close()
+
+
+def test_the_voila_app_notebook_is_in_sync_with_its_source():
+    """notebooks/studio_app.py (what contributors edit) and the .ipynb that Voilà serves hold the same
+    cells; the page shows the studio from one code cell (Voilà hides the code)."""
+    import jupytext
+    import nbformat
+
+    root = Path(__file__).resolve().parent.parent / "notebooks"
+    text = jupytext.read(root / "studio_app.py")
+    stored = nbformat.read(root / "studio_app.ipynb", as_version=4)
+    assert [(c.cell_type, c.source) for c in text.cells] == [(c.cell_type, c.source) for c in stored.cells], \
+        "run: jupytext --update --to ipynb notebooks/studio_app.py, then execute it"
+    code = [c for c in stored.cells if c.cell_type == "code"]
+    assert len(code) == 1 and "Studio()" in code[0].source and "panel.show()" in code[0].source
+    assert stored.metadata["jupytext"]["formats"] == "ipynb,py:percent"

@@ -1,0 +1,102 @@
+"""The image operations the tricks are made of: normalization, jitter (a roll), Gaussian blur as two
+small matrix products, and the in-place steps the optimization loop takes on its image."""
+import math
+
+import torch
+
+from .models import IMAGENET_MEAN, IMAGENET_STD
+
+
+def _normalize(img, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    m = torch.as_tensor(mean, dtype=img.dtype, device=img.device).view(1, -1, 1, 1)
+    s = torch.as_tensor(std, dtype=img.dtype, device=img.device).view(1, -1, 1, 1)
+    return (img - m) / s
+
+
+def _jitter(img, px):
+    """Roll by random (dx, dy), each uniform in [-px, px] (symmetric; 0 = identity)."""
+    if px <= 0:
+        return img
+    dx, dy = (int(v) for v in torch.randint(-px, px + 1, (2,)))
+    return img.roll((dy, dx), dims=(-2, -1))
+
+
+_BLUR_MATRICES = {}
+
+
+def _blur_matrix(n, sigma, device, dtype, transposed=False):
+    """(n, n) matrix applying a 1-D Gaussian (radius 2.5 sigma, reflect padding) to a length-n
+    signal (``transposed``: its transpose, stored contiguous, which ``mm`` multiplies faster).
+    Blurring as two small matrix products is several times faster on a CPU than a small
+    convolution for the image sizes used here."""
+    key = (n, sigma, device, dtype, transposed)
+    m = _BLUR_MATRICES.get(key)
+    if m is None and transposed:
+        m = _BLUR_MATRICES[key] = _blur_matrix(n, sigma, device, dtype).t().contiguous()
+    if m is None:
+        radius = max(1, int(math.ceil(2.5 * sigma)))
+        x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+        k = torch.exp(-0.5 * (x / sigma) ** 2)
+        k = k / k.sum()
+        m = torch.zeros(n, n, dtype=torch.float64)
+        for i in range(n):
+            for j, wgt in zip(range(i - radius, i + radius + 1), k.tolist()):
+                if n > 1:  # reflect without repeating the edge: -1 -> 1, n -> n-2
+                    period = 2 * (n - 1)
+                    j = j % period
+                    j = period - j if j >= n else j
+                else:
+                    j = 0
+                m[i, j] += wgt
+        m = m.to(device=device, dtype=dtype)
+        if len(_BLUR_MATRICES) > 256:  # a slider swept through many sigmas: start over
+            _BLUR_MATRICES.clear()
+        _BLUR_MATRICES[key] = m
+    return m
+
+
+def gaussian_blur(img, sigma, out=None):
+    """Gaussian blur per channel of (N, C, H, W) (sigma in pixels, radius 2.5 sigma, reflect
+    padding; 0 = identity).  ``out``: a contiguous tensor of img's shape to write into (may be
+    ``img`` itself); returns it."""
+    if sigma <= 0:
+        return img if out is None else out.copy_(img)
+    h, w = img.shape[-2:]
+    mh = _blur_matrix(h, sigma, img.device, img.dtype)
+    mwt = _blur_matrix(w, sigma, img.device, img.dtype, transposed=True)
+    rows = torch.mm(img.reshape(-1, w), mwt).view(-1, h, w)  # along W, every row at once
+    if out is None:
+        out = torch.empty_like(img, memory_format=torch.contiguous_format)
+    torch.bmm(mh.expand(rows.shape[0], h, h), rows, out=out.view(-1, h, w))  # then along H
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the in-place steps of the optimization loop, one per trick (``param`` never requires grad)
+# ---------------------------------------------------------------------------------------------
+def ascent_step_(param, grad, rule, lr):
+    """Climb: ``param += lr * grad`` ("plain"), or ``lr * grad / mean|grad|`` per image
+    ("normalized": every step moves pixels by about ``lr``, whatever the gradient's scale)."""
+    if rule == "normalized":
+        l1 = torch.linalg.vector_norm(grad, 1, dim=(1, 2, 3), keepdim=True)  # one reduction ...
+        return param.addcdiv_(grad, l1.clamp_(min=1e-12), value=lr * param[0].numel())  # ... one fused update
+    return param.add_(grad, alpha=lr)
+
+
+def weight_decay_(param, amount, to=0.0):
+    """Weight decay on the image: ``param -= amount * (param - to)`` (0 = off)."""
+    if amount > 0:
+        param.mul_(1.0 - amount)
+        if amount * to:
+            param.add_(amount * to)
+    return param
+
+
+def blur_(param, sigma):
+    """Gaussian-blur the image in place (``sigma`` in pixels of ``param``)."""
+    return gaussian_blur(param, sigma, out=param)
+
+
+def clamp_(param):
+    """Keep pixels in [0, 1]."""
+    return param.clamp_(0, 1)
