@@ -134,6 +134,10 @@ def _shape_diag(q, got, truth, N, K):
     """A wrong shape: a transpose, the right values in another shape, or just the two shapes."""
     if got.dim() == 2 and tuple(got.T.shape) == tuple(truth.shape) and mistakes.matches(got.T, truth):
         return "transpose", _text(q, "transpose", f"expected shape {tuple(truth.shape)}, got {tuple(got.shape)}"), ""
+    if (q.startswith("dJdb") and got.dim() == 2 and got.shape[-1] == truth.shape[-1] and got.shape[0] > 1
+            and mistakes.matches(got.sum(dim=0), truth)):
+        return "bias_grad_not_summed", _text(q, "bias_grad_not_summed",
+                                             f"expected shape {tuple(truth.shape)}, got {tuple(got.shape)}"), ""
     same_values = got.numel() == truth.numel() and mistakes.matches(got.reshape(truth.shape), truth)
     extra = "; the values are right, only the shape is not" if same_values else ""
     return "wrong_shape", f"{q}: wrong shape: expected {tuple(truth.shape)}, got {tuple(got.shape)}{extra}", ""

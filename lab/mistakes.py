@@ -77,7 +77,7 @@ CATALOGUE = _catalogue(
     Mistake("relu5_slope_one", "5·ReLU′ taken as 1/0 instead of 5/0",
             "d(5·max(0, z))/dz is 5 where z > 0", ("written answers",)),
     Mistake("sigmoid_for_tanh", "σ used where f = tanh",
-            "question 1.3 sets f = tanh: tanh′(z) = 1 − tanh²(z)", ("written answers",)),
+            "question 1.3 sets f = tanh: differentiate tanh, not the logistic σ", ("written answers",)),
     Mistake("activation_derivative_missing", "the activation's derivative is missing",
             "backward must multiply the incoming gradient by f′(z) element-wise", ("student code", "classic")),
     Mistake("activation_derivative_of_output", "the derivative is evaluated at the output instead of the input",
@@ -89,7 +89,8 @@ CATALOGUE = _catalogue(
             "the course uses 'relu', 'sigmoid' and 'identity' for both f and g", ("student code",)),
     # --- losses -------------------------------------------------------------------------------
     Mistake("bce_sign_flipped", "the BCE derivative with its sign flipped",
-            "∂ℓ/∂ŷᵢ = (ŷᵢ − yᵢ) / (K ŷᵢ(1 − ŷᵢ)): positive when ŷᵢ > yᵢ", ("written answers",)),
+            "the loss grows as ŷᵢ moves away from yᵢ, so ∂ℓ/∂ŷᵢ must be positive when ŷᵢ > yᵢ: "
+            "recheck the derivative of each log term", ("written answers",)),
     Mistake("loss_half_convention", "½ × the reference: the ½·(ŷ − y)² convention",
             "nn.MSELoss() has no ½: J = mean((ŷ − y)²) over all N·K entries", ("student code",)),
     # --- shapes and matrices ------------------------------------------------------------------
