@@ -4,7 +4,7 @@ blur as small matrices)."""
 import torch
 import torch.nn.functional as F
 
-from .transforms import _blur_matrix
+from .transforms import _blur_matrix, gaussian_blur, use_convolutions
 
 
 _INTERP_MATRICES = {}
@@ -67,6 +67,11 @@ class _Warp:
         self.uw = _interp_matrix(self.n, self.w, dev, dt)
         self.gm = _blur_matrix(self.m, grad_sigma, dev, dt) if grad_sigma > 0 else None
         self.gn = _blur_matrix(self.n, grad_sigma, dev, dt) if grad_sigma > 0 else None
+        # big images (the course's 224 px) with a short gradient blur: rolls, an affine map and
+        # convolutions instead of dense matrices, whose products cost O(h^3) there
+        self.direct = use_convolutions(self.h, self.w, grad_sigma)
+        self.grad_sigma = grad_sigma
+        self.inv_std4, self.shift4 = inv_std.view(1, -1, 1, 1), shift.view(1, -1, 1, 1)
         self.scale = inv_std.view(-1, 1, 1)  # (C or 1, 1, 1)
         self.shift = self._per_image(shift.view(-1, 1, 1))  # (N*C, 1, 1)
         self._rows, self._cols = {}, {}
@@ -95,12 +100,20 @@ class _Warp:
 
     def forward(self, param, dy, dx):
         """The network's input for this step (a new tensor; ``param`` is only read)."""
+        if self.direct:
+            up = param if (self.m, self.n) == (self.h, self.w) else torch.matmul(torch.matmul(self.uh, param), self.uw.t())
+            return torch.addcmul(self.shift4, up.roll((dy, dx), dims=(-2, -1)), self.inv_std4)
         a, bt = self.rows(dy)[0], self.cols(dx)[0]
         y = torch.mm(param.reshape(-1, self.n), bt).view(-1, self.m, self.w)
         return torch.baddbmm(self.shift, a, y).view(self.batch, self.channels, self.h, self.w)
 
     def backward(self, grad, dy, dx):
         """The gradient on the network's input pulled back to ``param``, blurred."""
+        if self.direct:
+            g = grad.roll((-dy, -dx), dims=(-2, -1)) * self.inv_std4
+            if (self.m, self.n) != (self.h, self.w):  # the adjoint of the upsampling
+                g = torch.matmul(torch.matmul(self.uh.t(), g), self.uw)
+            return gaussian_blur(g.contiguous(), self.grad_sigma)
         ga, gbt = self.rows(dy)[1], self.cols(dx)[1]
         z = torch.mm(grad.reshape(-1, self.w), gbt).view(-1, self.h, self.n)
         return torch.bmm(ga, z).view(self.batch, self.channels, self.m, self.n)

@@ -55,6 +55,43 @@ def _blur_matrix(n, sigma, device, dtype, transposed=False):
     return m
 
 
+# Above LARGE pixels, rolls and convolutions beat the dense matrices (whose products cost O(h^3)),
+# as long as the Gaussian's radius stays short: measured on one CPU thread at 224 px, the matrices
+# take 2.6 ms per step with a 7-px gradient blur (radius 18) and the convolutions 5.9 ms.
+LARGE = 64 * 64
+MAX_CONV_RADIUS = 8
+
+
+def use_convolutions(h, w, sigma):
+    """Whether a blur of ``sigma`` px on an h x w image is cheaper as 1-D convolutions."""
+    return h * w > LARGE and math.ceil(2.5 * sigma) <= MAX_CONV_RADIUS
+
+
+def _blur_conv(img, sigma):
+    """The same blur as ``_blur_matrix`` (radius 2.5 sigma, reflect padding without repeating
+    the edge), as a 1-D convolution along W, then along H."""
+    radius = max(1, int(math.ceil(2.5 * sigma)))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    k = (k / k.sum()).to(img.device, img.dtype)
+    n, c, h, w = img.shape
+    if radius >= min(h, w):  # reflect padding needs a wider image: use the matrices
+        return _blur_matrix_path(img, sigma)
+    y = img.reshape(n * c, 1, h, w)
+    y = torch.nn.functional.conv2d(torch.nn.functional.pad(y, (radius, radius, 0, 0), mode="reflect"),
+                                   k.view(1, 1, 1, -1))
+    y = torch.nn.functional.conv2d(torch.nn.functional.pad(y, (0, 0, radius, radius), mode="reflect"),
+                                   k.view(1, 1, -1, 1))
+    return y.view(n, c, h, w)
+
+
+def _blur_matrix_path(img, sigma):
+    h, w = img.shape[-2:]
+    mh = _blur_matrix(h, sigma, img.device, img.dtype)
+    mwt = _blur_matrix(w, sigma, img.device, img.dtype, transposed=True)
+    return torch.matmul(mh, torch.matmul(img, mwt))
+
+
 def gaussian_blur(img, sigma, out=None):
     """Gaussian blur per channel of (N, C, H, W) (sigma in pixels, radius 2.5 sigma, reflect
     padding; 0 = identity).  ``out``: a contiguous tensor of img's shape to write into (may be
@@ -62,6 +99,9 @@ def gaussian_blur(img, sigma, out=None):
     if sigma <= 0:
         return img if out is None else out.copy_(img)
     h, w = img.shape[-2:]
+    if use_convolutions(h, w, sigma):  # big images, short kernels: two 1-D convolutions
+        res = _blur_conv(img, sigma)
+        return res if out is None else out.copy_(res)
     mh = _blur_matrix(h, sigma, img.device, img.dtype)
     mwt = _blur_matrix(w, sigma, img.device, img.dtype, transposed=True)
     rows = torch.mm(img.reshape(-1, w), mwt).view(-1, h, w)  # along W, every row at once

@@ -735,6 +735,18 @@ def test_gaussian_blur_matches_a_reflect_padded_convolution():
                        k.view(1, 1, 2 * r + 1, 2 * r + 1)).reshape(2, 3, 16, 20)
         torch.testing.assert_close(gd.gaussian_blur(img, sigma), ref)
     assert torch.equal(gd.gaussian_blur(img, 0), img)
+    # big images take the convolution path: the same blur
+    big = torch.rand(1, 3, 70, 90, generator=g, dtype=torch.float64)
+    for sigma in (0.5, 3.5):
+        r = max(1, math.ceil(2.5 * sigma))
+        x = torch.arange(-r, r + 1, dtype=torch.float64)
+        k = torch.exp(-0.5 * (x / sigma) ** 2)
+        k = torch.outer(k, k) / k.sum() ** 2
+        ref = F.conv2d(F.pad(big.reshape(3, 1, 70, 90), (r, r, r, r), mode="reflect"),
+                       k.view(1, 1, 2 * r + 1, 2 * r + 1)).reshape(1, 3, 70, 90)
+        torch.testing.assert_close(gd.gaussian_blur(big, sigma), ref)
+        out = big.clone()
+        torch.testing.assert_close(gd.gaussian_blur(out, sigma, out=out), ref)
     # blurring keeps the mean of a constant image and lowers the variance of noise
     assert gd.gaussian_blur(img, 1.0).var() < img.var()
 
@@ -750,19 +762,21 @@ def test_interp_matrices_reproduce_bilinear_resize_and_its_gradient():
     assert torch.allclose(uh.t() @ g @ uh, ref, atol=1e-12)
 
 
-@pytest.mark.parametrize("size", [(16, 16), (32, 32), (12, 20)])
-def test_warp_is_resize_roll_normalize_and_its_adjoint_with_the_gradient_blur(size):
+@pytest.mark.parametrize("size,full", [((16, 16), (32, 32)), ((32, 32), (32, 32)), ((12, 20), (32, 32)),
+                                       ((149, 149), (224, 224)), ((224, 224), (224, 224))])
+def test_warp_is_resize_roll_normalize_and_its_adjoint_with_the_gradient_blur(size, full):
     # one optimization step's image path (upsample -> roll by the jitter -> normalize) and the
     # gradient's way back (autograd through that path, then the gradient blur), against _Warp's
-    # four matrix products, for two images of 3 channels
+    # four matrix products (small images) or rolls and convolutions (224 px), for two images of
+    # 3 channels
     gen = torch.Generator().manual_seed(0)
-    full = (32, 32)
     inv_std = 1.0 / torch.tensor(gd.IMAGENET_STD, dtype=torch.float64).view(1, 3, 1, 1)
     shift = -torch.tensor(gd.IMAGENET_MEAN, dtype=torch.float64).view(1, 3, 1, 1) * inv_std
     p = torch.rand(2, 3, *size, generator=gen, dtype=torch.float64, requires_grad=True)
     g = torch.randn(2, 3, *full, generator=gen, dtype=torch.float64)
-    for sigma in (0.0, 0.7):
+    for sigma in (0.0, 0.7, 4.0):  # 4 px at 224: the matrices again (a long kernel)
         warp = gd._Warp(size, full, p.shape, sigma, inv_std, shift)
+        assert warp.direct == (full == (224, 224) and sigma < 4)
         for dy, dx in [(0, 0), (2, -1), (-3, 3)]:
             up = F.interpolate(p, size=full, mode="bilinear", align_corners=False)
             ref_x = up.roll((dy, dx), dims=(-2, -1)) * inv_std + shift
