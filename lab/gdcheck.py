@@ -285,7 +285,10 @@ def prepare(size=SIZE):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = selfcheck.build_parser(prog="python gd.py --check", what="gd.py")
+    parser = selfcheck.build_parser(
+        prog="python gd.py --check", what="gd.py",
+        description="Course-style, isolated check of gd.py submissions: each one's gradient_descent(image, model, "
+                    "loss) called as the course's main() calls it, on the embedded digits model.")
     parser.add_argument("--labels", default="0-9", help="digits to check (default 0-9, the course's ten; "
                                                         "fewer only to shorten a run)")
     parser.add_argument("--size", type=int, default=SIZE, help="start image size in px (default 224, the course's)")

@@ -674,9 +674,9 @@ def run_checks(paths, target, *, filename, timeout, mem_mib, jobs, show_output, 
     return reports, [by_index.get(i) for i in range(len(found))], wall
 
 
-def build_parser(prog="python mlp.py --check", what="mlp.py"):
-    parser = argparse.ArgumentParser(
-        prog=prog, description=f"Course-style, isolated check of {what} submissions against autograd.")
+def build_parser(prog="python mlp.py --check", what="mlp.py",
+                 description="Course-style, isolated check of mlp.py submissions against autograd."):
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--check", action="store_true", help=f"(accepted so that `python {what} --check` works)")
     parser.add_argument("paths", nargs="*", help=f"{what} files, or folders of them (default: ours)")
     parser.add_argument("--json", metavar="FILE", help="write every result (per case, warnings, diagnoses) as JSON")

@@ -112,7 +112,7 @@ def _body_lines(path):
 
 
 def implementation_lines(root, name, source_notebooks):
-    """The distinctive lines of our ``name`` (mlp.py or gd.py): function body lines of 16 or more
+    """The distinctive lines of our ``name`` (mlp.py, gd.py, dream/*.py): function body lines of 16 or more
     non-blank characters, not imports, that neither the starter, the whitelisted lab modules nor
     the shared notebook cells also contain (those lines are generic: they ship anyway)."""
     generic = [(root / "student" / "mlp.py").read_text()]
@@ -120,6 +120,11 @@ def implementation_lines(root, name, source_notebooks):
     generic += [shared_text(nb) for nb in source_notebooks.values()]
     generic = "\n".join(generic)
     return {line for line in _body_lines(root / name) if not _is_trivial(line, generic)}
+
+
+def our_code(root):
+    """What the edition must never hold: our mlp.py, gd.py and the dream/ package gd.py is made of."""
+    return ["mlp.py", "gd.py"] + sorted(p.relative_to(root).as_posix() for p in (Path(root) / "dream").glob("*.py"))
 
 
 def edition_texts(edition):
@@ -176,7 +181,7 @@ def leaks(source_notebooks, edition, root=ROOT):
                 elif own_runs & runs_in[rel]:
                     run = sorted(own_runs & runs_in[rel])[0]
                     found.append(f"{rel}: {run!r}, part of {line!r} (solution text of {stem} cell {cell})")
-    for ours in ("mlp.py", "gd.py"):
+    for ours in our_code(root):
         for line in sorted(implementation_lines(root, ours, source_notebooks)):
             found += [f"{rel}: {line!r} (from our {ours})" for rel, text in texts.items() if line in text]
     return found
@@ -353,7 +358,9 @@ def test_the_leak_rule_has_something_to_look_for(sources):
     """Our mlp.py's layer code is always looked for; solution lines once the notebooks have them."""
     ours = implementation_lines(ROOT, "mlp.py", sources)
     assert any("dJdz.T @ x" in line for line in ours) and len(ours) > 30, sorted(ours)
-    assert len(implementation_lines(ROOT, "gd.py", sources)) > 100
+    assert len(implementation_lines(ROOT, "gd.py", sources)) > 50
+    dream = [name for name in our_code(ROOT) if name.startswith("dream/")]
+    assert len(dream) >= 5 and sum(len(implementation_lines(ROOT, name, sources)) for name in dream) > 100
     tagged = [stem for stem, nb in sources.items() if any(ms.SOLUTION_TAG in _tags(c) for c in nb.cells)]
     for stem in tagged:
         assert distinctive_solution_lines(sources[stem]), f"{stem}: solution cells but no distinctive line"
