@@ -41,24 +41,20 @@ from typing import Optional
 import torch
 
 # Re-exported: gd.<name> keeps working for everything gd.py used to define.
-from dream.data import as_batch as _as_batch  # noqa: F401
 from dream.data import digits_data, digits_split, digits_to_images, random_affine, random_transforms  # noqa: F401
 from dream.gallery import save_gallery
 from dream.judges import (NO_DIGIT, class_probability, high_frequency_share, images_to_8x8,  # noqa: F401
                           picture_metrics, reading_text, recognize_digits, robustness, total_variation)
 from dream.models import (DIGITS_MODELS, DIGITS_SHA256, DIGITS_SIZE, DIGITS_STANDARD_SHA256,  # noqa: F401
                           DIGITS_STANDARD_WEIGHTS, DIGITS_WEIGHTS, IMAGENET_MEAN, IMAGENET_STD, MODEL_NAMES,
-                          VGG13_BN_URL, DigitsCNN, ModelInfo, WeightsUnavailable, _check_device,
-                          _digits_mean_image, _eval_frozen, _first_conv_channels, _import_torchvision,
-                          _load_digits, _load_vgg, _model_device, _sha256, _vgg_cache_path, _vgg_how_to,
+                          VGG13_BN_URL, DigitsCNN, ModelInfo, WeightsUnavailable, _eval_frozen,
+                          _first_conv_channels, _import_torchvision, _load_digits, _model_device, _sha256,
                           _vgg_info, _vgg_state_dict, check_digits_shape, find_digits_model, find_info,
                           load_model, mean_image, resize_to_32, vgg_available)
 from dream.objectives import (ClassLogit, LayerChannel, LayerDream, LayerUnit, Objective,  # noqa: F401
-                              StopRequested, _forward_with_activation, _LayerObjective, _LossObjective,
-                              _resolve_layer)
+                              StopRequested, _forward_with_activation, _LossObjective)
 from dream.param import _interp_matrix, _octave_plan, _resize, _Warp  # noqa: F401
-from dream.transforms import (_blur_matrix, _jitter, _normalize, ascent_step_, blur_, clamp_,  # noqa: F401
-                              gaussian_blur, weight_decay_)
+from dream.transforms import _normalize, ascent_step_, blur_, clamp_, gaussian_blur, weight_decay_  # noqa: F401
 
 __all__ = [
     "normalize_and_jitter", "forward_and_return_activation", "gradient_descent", "save_img",
