@@ -247,9 +247,7 @@ def print_single(rep, show_output, outcome):
     for n in rep["notes"]:
         print(f"note: {n}")
     if show_output and outcome is not None:
-        for label, text in (("stdout", outcome.stdout_text), ("stderr", outcome.stderr_text)):
-            if text:
-                print(f"--- its {label} ---\n{text.rstrip()}")
+        selfcheck.print_captured(outcome)
     print(f"summary: {rep['verdict']} — {_summary_body(rep)}")
 
 

@@ -565,6 +565,13 @@ cells: ok = passed; FAIL 2.0e-02 = ‖ours − autograd‖ (the number tested, l
   variant that your numbers equal)."""
 
 
+def print_captured(outcome, p=print):
+    """What a submission printed, stream by stream (for --show-output)."""
+    for label, text in (("stdout", outcome.stdout_text), ("stderr", outcome.stderr_text)):
+        if text:
+            p(f"--- its {label} ---\n{text.rstrip()}")
+
+
 def print_single(rep, outcome, show_output=False, out=None):
     p = lambda *a: print(*a, file=out or sys.stdout)   # noqa: E731
     p(f"Check of {rep['path']}")
@@ -590,10 +597,7 @@ def print_single(rep, outcome, show_output=False, out=None):
     for n in rep["notes"]:
         p(f"note: {n}")
     if show_output and outcome is not None:
-        for label, text in (("stdout", outcome.stdout_text), ("stderr", outcome.stderr_text)):
-            if text:
-                p(f"--- its {label} ---")
-                p(text.rstrip())
+        print_captured(outcome, p)
     elif outcome is not None and outcome.output_summary():
         p("(--show-output prints what it printed)")
     if rep["core_total"] is not None:

@@ -207,3 +207,11 @@ def test_hostile_submissions_get_a_reason_and_the_ta_files_survive(tmp_path):
     assert sorted(p.name for p in subs.iterdir()) == before_subs          # no __pycache__, nothing deleted
     assert "#####" not in proc.stdout                                      # the flood stays captured
     assert seconds < 60
+
+
+def test_what_a_submission_printed_is_shown_on_request_only(tmp_path):
+    sub = SUBS / "hostile_sys_exit.py"            # prints a line at import, then calls sys.exit(0)
+    quiet, _ = run_checker([sub], cwd=tmp_path)
+    loud, _ = run_checker([sub, "--show-output"], cwd=tmp_path)
+    assert "--- its stdout ---" not in quiet.stdout and "(--show-output prints what it printed)" in quiet.stdout
+    assert "--- its stdout ---\nmy tests pass!" in loud.stdout
