@@ -270,7 +270,9 @@ def _question(question):
 
 
 def _net_variants(question):
-    """(keys, f, g, loss): the true network first, then the networks a catalogued mistake computes."""
+    """(keys, f, g, loss, w2_input): the true network first, then the networks a catalogued mistake
+    computes. ``w2_input`` (None for most) is the activation whose value a mistaken ∂ℓ/∂W⁽²⁾ uses
+    for the input of Linear₂, everything else being the true network's."""
     spec = _question(question)
     f, g, loss = _ACT[spec["f"]], _ACT[spec["g"]], _LOSS[spec["loss"]]
     out = [((), f, g, loss)]
@@ -280,17 +282,19 @@ def _net_variants(question):
     if spec["f"] == "tanh":
         out.append((("sigmoid_for_tanh",), torch.sigmoid, g, loss))
         out.append((("sigmoid_for_tanh",), _surrogate(f, lambda z: _slope(torch.sigmoid, z)), g, loss))
+        out.append((("sigmoid_for_tanh",), f, g, loss, torch.sigmoid))
     out.append((("activation_derivative_of_output",), _surrogate(f, lambda z: _slope(f, f(z))), g, loss))
     if spec["g"] != "identity":
         out.append((("activation_derivative_of_output",), f, _surrogate(g, lambda z: _slope(g, g(z))), loss))
     if spec["loss"] == "bce":
         out.append((("bce_sign_flipped",), f, g, lambda y_hat, y: -loss(y_hat, y)))
+        out.append((("mse_kept_for_bce",), f, g, _sse))
     if question != "1.2":
         old = QUESTIONS["1.2"]
         f12, g12 = _ACT[old["f"]], _ACT[old["g"]]
         out += [(("kept_from_1_2",), f12, g, loss), (("kept_from_1_2",), f, g12, loss),
-                (("kept_from_1_2",), f12, g12, loss)]
-    return out
+                (("kept_from_1_2",), f12, g12, loss), (("kept_from_1_2",), f, g, loss, f12)]
+    return [v if len(v) == 5 else v + (None,) for v in out]
 
 
 def _draw(question, sizes, seed):
@@ -311,15 +315,19 @@ def _draw(question, sizes, seed):
     return dict(x=x, y=y, W1=W1, b1=b1, W2=W2, b2=b2)
 
 
-def _quantities(d, f, g, loss):
+def _quantities(d, f, g, loss, w2_input=None):
     """Forward values, the three Jacobians and the four gradients (numerator layout) of one
-    network on one draw — all from the forward definition, by autograd."""
+    network on one draw — all from the forward definition, by autograd. With ``w2_input``, the
+    values are the true ones but the gradient with respect to W⁽²⁾ takes w2_input(z1) as the input
+    of Linear₂ (a term that is zero in value and only changes that derivative)."""
     x, y, W1, b1, W2, b2 = (d[k] for k in ("x", "y", "W1", "b1", "W2", "b2"))
 
     def forward(W1, b1, W2, b2):
         z1 = F.linear(x.T, W1, b1.T).T
         z2 = f(z1)
         z3 = F.linear(z2.T, W2, b2.T).T
+        if w2_input is not None:
+            z3 = z3 + (W2 - W2.detach()) @ (w2_input(z1) - z2).detach()
         y_hat = g(z3)
         return z1, z2, z3, y_hat
 
@@ -466,9 +474,9 @@ def _network_draws(question, visible):
     for i, sizes in enumerate(DRAW_SIZES):
         d = _draw(question, sizes, seed=100 + i)
         nets = []
-        for keys, f, g, loss in _net_variants(question):
+        for keys, f, g, loss, w2_input in _net_variants(question):
             try:
-                nets.append((keys, _quantities(d, f, g, loss)))
+                nets.append((keys, _quantities(d, f, g, loss, w2_input)))
             except RuntimeError:         # e.g. BCE of an identity output outside [0, 1]: no such variant
                 if not keys:
                     raise

@@ -63,10 +63,84 @@ def forward(x, W1, b1, W2, b2):
 # %% [markdown]
 # ## 1.3(a) $f=\tanh$, $g=\sigma$, same MSE loss: what changes
 #
-# **Exercise.** What changes in the forward table of 1.2(b), the gradients of 1.2(c) and the elements of 1.2(d)? Write
-# the three Jacobians of the new network as functions: `dz2_dz1(z1)` ($h\times h$), `dyhat_dz3(z3)` ($K\times K$) and
-# `dl_dyhat(y_hat, y)` ($1\times K$), column vectors in, numerator layout out. The check also recognises the answers
-# of 1.2 kept by mistake.
+# What changes in the forward table of 1.2(b), the gradients of 1.2(c) and the elements of 1.2(d)? One exercise for
+# each, in that order; the checks also recognise the answers of 1.2 kept by mistake.
+#
+# **Exercise (b), the forward table.** Write the forward pass of the new network for one data point, with
+# $\boldsymbol{x},\boldsymbol{y},\boldsymbol{W}^{(1)},\boldsymbol{b}^{(1)},\boldsymbol{W}^{(2)},\boldsymbol{b}^{(2)}$ only (column vectors): return
+# $\boldsymbol{z}_1,\boldsymbol{z}_2,\boldsymbol{z}_3,\hat{\boldsymbol{y}}$ and the loss $\ell$, as in notebook 01.
+
+# %% tags=["exercise"]
+def my_forward(x, y, W1, b1, W2, b2):
+    return None       # return z1, z2, z3, y_hat, ell
+
+
+exercises.check_forward(my_forward, question="1.3a")
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# Only the two activation rows change, and with them everything downstream of them:
+#
+# | layer | input | output |
+# |-------|-------|--------|
+# | $\mathrm{Linear}_1$ | $\boldsymbol{x}$ | $\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$ |
+# | $f$ | $\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$ | $\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})$ |
+# | $\mathrm{Linear}_2$ | $\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})$ | $\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}$ |
+# | $g$ | $\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}$ | $\sigma\big(\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}\big)$ |
+# | loss | $\hat{\boldsymbol{y}}$, $\boldsymbol{y}$ | $\big\|\sigma\big(\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}\big)-\boldsymbol{y}\big\|^2$ |
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def forward_13a(x, y, W1, b1, W2, b2):
+    """The table's outputs, as a function: the worked answer passed to the exercise's check."""
+    z1 = W1 @ x + b1
+    z2 = torch.tanh(z1)
+    z3 = W2 @ z2 + b2
+    y_hat = torch.sigmoid(z3)
+    return z1, z2, z3, y_hat, ((y_hat - y) ** 2).sum()
+
+
+exercises.check_forward(forward_13a, question="1.3a")
+
+# %% [markdown]
+# **Exercise (c), the gradients.** Write the four gradients in numerator layout as in 1.2(c), each a function whose
+# arguments are among `x, y, W1, b1, W2, b2, dl_dyhat, dz2_dz1, dyhat_dz3` (the Jacobians are now those of $\tanh$, $\sigma$
+# and the loss; name only the arguments you use).
+
+# %% tags=["exercise"]
+def my_dl_dW1(x, W2, dl_dyhat, dz2_dz1, dyhat_dz3):
+    return None
+
+
+def my_dl_db1(W2, dl_dyhat, dz2_dz1, dyhat_dz3):
+    return None
+
+
+def my_dl_dW2(x, W1, b1, dl_dyhat, dyhat_dz3):
+    return None
+
+
+def my_dl_db2(dl_dyhat, dyhat_dz3):
+    return None
+
+
+exercises.check_gradients(my_dl_dW1, my_dl_db1, my_dl_dW2, my_dl_db2, question="1.3a")
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# Written with the allowed Jacobian symbols, the gradients keep their form. The one place where
+# $f$'s *value* appears, the input of $\mathrm{Linear}_2$, changes from $5(\cdot)^+$ to $\tanh(\cdot)$:
+#
+# $$\frac{\partial\ell}{\partial\boldsymbol{W}^{(2)}} = \tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})\,\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}\ (h\times K),
+# \quad
+# \frac{\partial\ell}{\partial\boldsymbol{b}^{(2)}},\ \frac{\partial\ell}{\partial\boldsymbol{b}^{(1)}},\ \frac{\partial\ell}{\partial\boldsymbol{W}^{(1)}}\ \text{as in 1.2(c)}.$$
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+exercises.check_gradients(dl_dW1=lambda x, W2, dl_dyhat, dz2_dz1, dyhat_dz3: x @ (dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1),
+    dl_db1=lambda W2, dl_dyhat, dz2_dz1, dyhat_dz3: dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1,
+    dl_dW2=lambda x, W1, b1, dl_dyhat, dyhat_dz3: torch.tanh(W1 @ x + b1) @ (dl_dyhat @ dyhat_dz3),
+    dl_db2=lambda dl_dyhat, dyhat_dz3: dl_dyhat @ dyhat_dz3, question="1.3a")
+
+# %% [markdown]
+# **Exercise (d), the elements.** Write the three Jacobians of the new network as functions: `dz2_dz1(z1)` ($h\times h$),
+# `dyhat_dz3(z3)` ($K\times K$) and `dl_dyhat(y_hat, y)` ($1\times K$), column vectors in, numerator layout out.
 
 # %% tags=["exercise"]
 def my_dz2_dz1(z1):
@@ -84,23 +158,6 @@ def my_dl_dyhat(y_hat, y):
 exercises.check_jacobians(my_dz2_dz1, my_dyhat_dz3, my_dl_dyhat, question="1.3a")
 
 # %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# **In (b), the forward table**, only the two activation rows change:
-#
-# | layer | input | output |
-# |-------|-------|--------|
-# | $\mathrm{Linear}_1$ | $\boldsymbol{x}$ | $\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$ |
-# | $f$ | $\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$ | $\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})$ |
-# | $\mathrm{Linear}_2$ | $\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})$ | $\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}$ |
-# | $g$ | $\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}$ | $\sigma\big(\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}\big)$ |
-# | loss | $\hat{\boldsymbol{y}}$, $\boldsymbol{y}$ | $\big\|\sigma\big(\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}\big)-\boldsymbol{y}\big\|^2$ |
-#
-# **In (c), the gradients**, written with the allowed Jacobian symbols, keep their form. The one place where
-# $f$'s *value* appears, the input of $\mathrm{Linear}_2$, changes from $5(\cdot)^+$ to $\tanh(\cdot)$:
-#
-# $$\frac{\partial\ell}{\partial\boldsymbol{W}^{(2)}} = \tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})\,\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}\ (h\times K),
-# \quad
-# \frac{\partial\ell}{\partial\boldsymbol{b}^{(2)}},\ \frac{\partial\ell}{\partial\boldsymbol{b}^{(1)}},\ \frac{\partial\ell}{\partial\boldsymbol{W}^{(1)}}\ \text{as in 1.2(c)}.$$
-#
 # **In (d), the elements**: the two activation Jacobians change, $\partial\ell/\partial\hat{\boldsymbol{y}}$ does not:
 #
 # $$\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1} = \mathrm{diag}\big(1-\tanh^2(\boldsymbol{z}_1)\big)\in\mathbb{R}^{h\times h},\qquad
@@ -165,7 +222,38 @@ assert check_against_autograd(ours_mse, mse)
 # %% [markdown]
 # ## 1.3(b) Binary cross-entropy: what changes
 #
-# **Exercise.** With $\ell_{\mathrm{BCE}}$, write $\partial\ell/\partial\hat{\boldsymbol{y}}$ as a function `dl_dyhat(y_hat, y)` ($1\times K$), and the
+# **Exercise (b), the forward table.** Write the forward pass for one data point as in 1.3(a), now with the loss
+# $\ell_{\mathrm{BCE}}$ (`y` holds 0/1 targets): return $\boldsymbol{z}_1,\boldsymbol{z}_2,\boldsymbol{z}_3,\hat{\boldsymbol{y}}$ and $\ell$.
+
+# %% tags=["exercise"]
+def my_forward_bce(x, y, W1, b1, W2, b2):
+    return None       # return z1, z2, z3, y_hat, ell
+
+
+exercises.check_forward(my_forward_bce, question="1.3b")
+
+# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# The table of 1.3(a) is unchanged except the loss row, which becomes
+# $\ell = \frac1K\sum_i -\big[y_i\log\hat y_i + (1-y_i)\log(1-\hat y_i)\big]$ with
+# $\hat{\boldsymbol{y}} = \sigma\big(\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}\big)$:
+# a mean over the $K$ outputs, with a minus sign in front.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def forward_13b(x, y, W1, b1, W2, b2):
+    """1.3(a)'s table with the BCE loss row: the worked answer passed to the exercise's check."""
+    z1 = W1 @ x + b1
+    z2 = torch.tanh(z1)
+    z3 = W2 @ z2 + b2
+    y_hat = torch.sigmoid(z3)
+    return z1, z2, z3, y_hat, -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat)).mean()
+
+
+assert cmp("ℓ_BCE vs F.binary_cross_entropy", forward_13b(x, y, W1, b1, W2, b2)[4],
+           F.binary_cross_entropy(forward(x, W1, b1, W2, b2)[3], y))
+exercises.check_forward(forward_13b, question="1.3b")
+
+# %% [markdown]
+# **Exercise (d) and (c), the loss derivative.** With $\ell_{\mathrm{BCE}}$, write $\partial\ell/\partial\hat{\boldsymbol{y}}$ as a function `dl_dyhat(y_hat, y)` ($1\times K$), and the
 # product $\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$, simplified, as a function `dl_dz3(y_hat, y)` ($1\times K$); `y` holds 0/1
 # targets, both are column vectors.
 
@@ -182,10 +270,6 @@ exercises.check_bce_gradient(my_dl_dyhat, my_dl_dz3)
 
 # %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
 # **Why $\partial\ell/\partial\boldsymbol{z}_3 = (\hat{\boldsymbol{y}}-\boldsymbol{y})^\top/K$.**
-#
-# **(b) forward table:** unchanged except the loss row, which becomes
-# $\ell = \frac1K\sum_i -\big[y_i\log\hat y_i + (1-y_i)\log(1-\hat y_i)\big]$ with
-# $\hat{\boldsymbol{y}} = \sigma\big(\boldsymbol{W}^{(2)}\tanh(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)}\big)$.
 #
 # **(d) elements:** $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$ and $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$ are those of 1.3(a). The loss
 # derivative changes. Each term depends on its own $\hat y_i$, and

@@ -39,12 +39,18 @@ def fw_13(x, y, W1, b1, W2, b2):
     return z1, z2, z3, y_hat, ((y_hat - y) ** 2).sum()
 
 
+def fw_13b(x, y, W1, b1, W2, b2):
+    z1, z2, z3, y_hat, _ = fw_13(x, y, W1, b1, W2, b2)
+    return z1, z2, z3, y_hat, -(y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat)).mean()
+
+
 GRADS = dict(
     dl_dW1=lambda x, W2, dl_dyhat, dz2_dz1, dyhat_dz3: x @ (dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1),
     dl_db1=lambda W2, dl_dyhat, dz2_dz1, dyhat_dz3: dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1,
     dl_dW2=lambda x, W1, b1, dl_dyhat, dyhat_dz3: 5 * torch.relu(W1 @ x + b1) @ (dl_dyhat @ dyhat_dz3),
     dl_db2=lambda dl_dyhat, dyhat_dz3: dl_dyhat @ dyhat_dz3,
 )
+GRADS_13 = {**GRADS, "dl_dW2": lambda x, W1, b1, dl_dyhat, dyhat_dz3: torch.tanh(W1 @ x + b1) @ (dl_dyhat @ dyhat_dz3)}
 JAC_12 = dict(dz2_dz1=lambda z1: torch.diag(5.0 * (z1.flatten() > 0)),
               dyhat_dz3=lambda z3: torch.eye(z3.shape[0]),
               dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T)
@@ -79,7 +85,12 @@ WORKED = [
     ("1.2c", lambda: ex.check_gradients(**GRADS)),
     ("1.2d", lambda: ex.check_jacobians(**JAC_12)),
     ("1.3a forward", lambda: ex.check_forward(fw_13, question="1.3a")),
+    ("1.3a gradients", lambda: ex.check_gradients(**GRADS_13, question="1.3a")),
     ("1.3a", lambda: ex.check_jacobians(**JAC_13, question="1.3a")),
+    ("1.3b forward", lambda: ex.check_forward(fw_13b, question="1.3b")),
+    ("1.3b forward, F.binary_cross_entropy", lambda: ex.check_forward(
+        lambda x, y, W1, b1, W2, b2: fw_13(x, y, W1, b1, W2, b2)[:4]
+        + (F.binary_cross_entropy(fw_13(x, y, W1, b1, W2, b2)[3], y),), question="1.3b")),
     ("1.3b", lambda: ex.check_bce_gradient(**BCE)),
     ("1.3c", lambda: ex.check_deep_gradients({"tanh", "relu"})),
     ("1.4 perceptron", lambda: ex.check_loss("perceptron", LOSSES["perceptron"])),
@@ -131,8 +142,28 @@ def _fw13_sigmoid(x, y, W1, b1, W2, b2):
     return z1, z2, z3, torch.sigmoid(z3), ((torch.sigmoid(z3) - y) ** 2).sum()
 
 
+def _fw13(f=torch.tanh, loss="sse"):
+    """1.3's forward with the hidden activation ``f`` and a loss: 'sse', 'bce', 'bce_sum', 'bce_flipped'."""
+    def fw(x, y, W1, b1, W2, b2):
+        z1 = W1 @ x + b1
+        z2 = f(z1)
+        z3 = W2 @ z2 + b2
+        y_hat = torch.sigmoid(z3)
+        terms = y * torch.log(y_hat) + (1 - y) * torch.log(1 - y_hat)
+        ell = {"sse": ((y_hat - y) ** 2).sum(), "bce": -terms.mean(), "bce_sum": -terms.sum(),
+               "bce_flipped": terms.mean()}[loss]
+        return z1, z2, z3, y_hat, ell
+    return fw
+
+
 def _g(**changes):
     return lambda: ex.check_gradients(**{**GRADS, **changes})
+
+
+def _g13(f):
+    """1.3(a)'s gradients with ``f`` in place of tanh where ∂ℓ/∂W⁽²⁾ needs the value z₂ = f(z₁)."""
+    dW2 = lambda x, W1, b1, dl_dyhat, dyhat_dz3: f(W1 @ x + b1) @ (dl_dyhat @ dyhat_dz3)
+    return lambda: ex.check_gradients(**{**GRADS_13, "dl_dW2": dW2}, question="1.3a")
 
 
 def _j(question="1.2", **changes):
@@ -195,6 +226,18 @@ CATALOGUED = [
     ("forward: norm not squared", lambda: ex.check_forward(_fw("sqrt")), "norm_not_squared"),
     ("forward: a row for a column", lambda: ex.check_forward(_fw("row")), "transpose"),
     ("forward 1.3: sigma for tanh (nb05 #2)", lambda: ex.check_forward(_fw13_sigmoid, question="1.3a"), "sigmoid_for_tanh"),
+    ("forward 1.3: 5ReLU of 1.2 kept", lambda: ex.check_forward(_fw13(lambda v: 5 * torch.relu(v)), question="1.3a"),
+     "kept_from_1_2"),
+    # 1.3(a), gradients: the value z2 = f(z1) in dl/dW2 is the one place 1.3 changes
+    ("dW2 1.3: sigma for tanh", _g13(torch.sigmoid), "sigmoid_for_tanh"),
+    ("dW2 1.3: 5ReLU of 1.2 kept", _g13(lambda v: 5 * torch.relu(v)), "kept_from_1_2"),
+    # 1.3(b), forward: the loss row
+    ("forward 1.3b: squared error kept", lambda: ex.check_forward(_fw13(loss="sse"), question="1.3b"), "mse_kept_for_bce"),
+    ("forward 1.3b: sum over K, no mean", lambda: ex.check_forward(_fw13(loss="bce_sum"), question="1.3b"), "factor_K"),
+    ("forward 1.3b: BCE sign flipped", lambda: ex.check_forward(_fw13(loss="bce_flipped"), question="1.3b"),
+     "bce_sign_flipped"),
+    ("forward 1.3b: sigma for tanh", lambda: ex.check_forward(_fw13(torch.sigmoid, "bce"), question="1.3b"),
+     "sigmoid_for_tanh"),
     # 1.2(c)
     ("dW2 denominator layout (nb05 #4)",
      _g(dl_dW2=lambda x, W1, b1, dl_dyhat, dyhat_dz3: (5 * torch.relu(W1 @ x + b1) @ (dl_dyhat @ dyhat_dz3)).T),
@@ -238,6 +281,8 @@ CATALOGUED = [
         dl_dyhat=lambda y_hat, y: torch.diag(((y - y_hat) / (y_hat * (1 - y_hat))).flatten())),
      ("bce_sign_flipped", "factor_K", "row_as_diagonal")),
     ("dl/dz3 without 1/K", lambda: ex.check_bce_gradient(dl_dz3=lambda y_hat, y: (y_hat - y).T), "factor_K"),
+    ("BCE: dl/dŷ of the squared error kept", lambda: ex.check_bce_gradient(dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T),
+     "mse_kept_for_bce"),
     # 1.3(c)
     ("only relu survives", lambda: ex.check_deep_gradients({"relu"}), "per_layer_gain_misjudged"),
     # 1.4
@@ -321,6 +366,12 @@ UNANSWERED = [
     lambda: ex.check_steps(None), lambda: ex.check_batch_loss(None), lambda: ex.check_forward(None),
     lambda: ex.check_gradients(), lambda: ex.check_jacobians(), lambda: ex.check_jacobians(question="1.3a"),
     lambda: ex.check_bce_gradient(), lambda: ex.check_deep_gradients(None),
+    lambda: ex.check_forward(None, question="1.3a"), lambda: ex.check_forward(None, question="1.3b"),
+    lambda: ex.check_forward(lambda x, y, W1, b1, W2, b2: None, question="1.3b"),     # the exercise's stub
+    lambda: ex.check_gradients(question="1.3a"),
+    lambda: ex.check_gradients(lambda x, W2, dl_dyhat, dz2_dz1, dyhat_dz3: None, lambda W2, dl_dyhat, dz2_dz1: None,
+                               lambda x, W1, b1, dl_dyhat, dyhat_dz3: None, lambda dl_dyhat, dyhat_dz3: None,
+                               question="1.3a"),                                     # the exercise's stubs
     lambda: ex.check_loss("perceptron", None), lambda: ex.check_loss("adaline", None),
     lambda: ex.check_loss("logistic", None), lambda: ex.check_softmax_limit(None), lambda: ex.check_graph(None, None),
     lambda: ex.check_derivatives(), lambda: ex.check_linear_kinds(None), lambda: ex.check_collapse(None),
@@ -428,7 +479,8 @@ def test_wrong_calls_of_a_check_raise():
 
 def test_new_mistake_keys_are_in_the_catalogue():
     for key in ["relu5_forward_missing_5", "kept_from_1_2", "diagonal_as_vector", "row_as_diagonal",
-                "norm_not_squared", "grad_not_zeroed", "label_lost_in_integration", "shared_node_duplicated"]:
+                "norm_not_squared", "grad_not_zeroed", "label_lost_in_integration", "shared_node_duplicated",
+                "mse_kept_for_bce"]:
         assert mistakes.get(key).key == key
 
 
