@@ -77,7 +77,7 @@ CATALOGUE = _catalogue(
     Mistake("relu5_slope_one", "5·ReLU′ taken as 1/0 instead of 5/0",
             "d(5·max(0, z))/dz is 5 where z > 0", ("written answers",)),
     Mistake("sigmoid_for_tanh", "σ used where f = tanh",
-            "question 1.3 sets f = tanh: differentiate tanh, not the logistic σ", ("written answers",)),
+            "question 1.3 sets f = tanh: use tanh, and its own derivative, wherever f appears — not the logistic σ", ("written answers",)),
     Mistake("activation_derivative_missing", "the activation's derivative is missing",
             "backward must multiply the incoming gradient by f′(z) element-wise", ("student code", "classic")),
     Mistake("activation_derivative_of_output", "the derivative is evaluated at the output instead of the input",
