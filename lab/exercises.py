@@ -488,6 +488,19 @@ def _network_draws(question, visible):
 # =============================================================================
 # 1.2(a): the five steps, and the batch loss
 # =============================================================================
+def _menu_answer(answer, menu, what, verbose):
+    """``(list, None)`` for a list of names from ``menu``, else ``(None, verdict)``: not answered
+    yet, not a list of names, or a name that is not on the menu."""
+    if answer is None:
+        return None, _verdict(UNANSWERED, "not answered yet", verbose=verbose)
+    if isinstance(answer, str) or not all(isinstance(a, str) for a in answer):
+        return None, _verdict(WRONG, f"wrong: give a list of {what} from {list(menu)}", verbose=verbose)
+    unknown = [a for a in answer if a not in menu]
+    if unknown:
+        return None, _verdict(WRONG, f"wrong: {unknown[0]!r} is not on the menu {list(menu)}", verbose=verbose)
+    return list(answer), None
+
+
 STEP_MENU = ("backward", "forward", "loss", "step", "zero_grad")    # alphabetical: the menu must not be the answer
 
 
@@ -495,14 +508,9 @@ def check_steps(order, *, verbose=True):
     """1.2(a): ``order`` lists the five step names of :data:`STEP_MENU` in the order you run them.
     The check runs that order on a small model whose ``.grad`` still holds a gradient from an
     earlier batch, and compares the parameters with one SGD step θ − η∇L(θ)."""
-    if order is None:
-        return _verdict(UNANSWERED, "not answered yet", verbose=verbose)
-    if isinstance(order, str) or not all(isinstance(s, str) for s in order):
-        return _verdict(WRONG, f"wrong: give a list of step names from {list(STEP_MENU)}", verbose=verbose)
-    order = list(order)
-    unknown = [s for s in order if s not in STEP_MENU]
-    if unknown:
-        return _verdict(WRONG, f"wrong: {unknown[0]!r} is not on the menu {list(STEP_MENU)}", verbose=verbose)
+    order, early = _menu_answer(order, STEP_MENU, "step names", verbose)
+    if early is not None:
+        return early
     missing = [s for s in STEP_MENU if s not in order and s != "zero_grad"]
     if missing:
         return _verdict(WRONG, f"wrong: {', '.join(repr(s) for s in missing)} missing: five steps, each once",
@@ -1107,14 +1115,9 @@ def check_linear_kinds(kinds, *, verbose=True):
     """1.5(d): ``kinds`` lists four different kinds of linear transformation of the plane, chosen
     from :data:`LINEAR_MENU`. The check tests each choice for linearity, f(au + bv) = a f(u) + b f(v),
     on random vectors and scalars."""
-    if kinds is None:
-        return _verdict(UNANSWERED, "not answered yet", verbose=verbose)
-    if isinstance(kinds, str) or not all(isinstance(k, str) for k in kinds):
-        return _verdict(WRONG, f"wrong: give a list of four names from {list(LINEAR_MENU)}", verbose=verbose)
-    kinds = list(kinds)
-    unknown = [k for k in kinds if k not in LINEAR_MENU]
-    if unknown:
-        return _verdict(WRONG, f"wrong: {unknown[0]!r} is not on the menu {list(LINEAR_MENU)}", verbose=verbose)
+    kinds, early = _menu_answer(kinds, LINEAR_MENU, "four names", verbose)
+    if early is not None:
+        return early
     gen = torch.Generator().manual_seed(18)
     maps = _menu_maps(gen)
     not_linear = [k for k in kinds if not _is_linear(maps[k], gen)]

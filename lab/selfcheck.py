@@ -714,9 +714,7 @@ def main(argv=None):
         for rep, out in zip(reports, outcomes):
             print(summary_line(rep, width))
             if args.show_output and out is not None:
-                for label, text in (("stdout", out.stdout_text), ("stderr", out.stderr_text)):
-                    if text:
-                        print(f"    --- its {label} ---\n" + "\n".join("    " + ln for ln in text.rstrip().splitlines()))
+                print_captured(out, lambda text: print("\n".join("    " + ln for ln in text.splitlines())))
         counts = Counter(r["verdict"] for r in reports)
         n = len(reports)
         print(f"totals: {n} submission(s) — {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['ERROR']} ERROR "
