@@ -319,8 +319,10 @@ def main(argv=None):
         print_single(reports[0], args.show_output, by_index.get(0))
     else:
         width = min(60, max((len(r["path"]) for r in reports), default=0))
-        for rep in reports:
+        for i, rep in enumerate(reports):
             print(summary_line(rep, width))
+            if args.show_output and by_index.get(i) is not None:
+                selfcheck.print_captured(by_index[i], lambda text: print("\n".join("    " + ln for ln in text.splitlines())))
         counts = Counter(r["verdict"] for r in reports)
         n = len(reports)
         print(f"totals: {n} submission(s) — {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['ERROR']} ERROR "
