@@ -46,7 +46,7 @@ PROVIDED_BY = {
     "nbclient": {"nbconvert"},            # nbconvert executes notebooks through nbclient
 }
 PIP_OPTIONAL = {"torchvision"}       # CONTRACT.md: optional for pip users, imported lazily
-LOCAL_TOP_LEVEL = {"mlp", "gd", "dream", "lab", "tools", "benchmarks", "tests", "notebooks"}
+LOCAL_TOP_LEVEL = {"mlp", "gd", "dream", "lab", "grading", "tools", "benchmarks", "tests", "notebooks"}
 
 
 def normalize(name):
@@ -60,6 +60,9 @@ def read_requirements(path, seen=None):
     for raw in path.read_text().splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
+            continue
+        if line.startswith(("-e ", "--editable ")):
+            names["-e"] = line.split(None, 1)[1]     # the project itself (an editable install)
             continue
         if line.startswith(("-r ", "--requirement ")):
             other = (path.parent / line.split(None, 1)[1]).resolve()
@@ -89,6 +92,8 @@ def read_environment_yml(path):
         value = item.group(1).strip()
         if section == "channels":
             channels.append(value)
+        elif section == "dependencies" and value.startswith("-e "):
+            deps["-e"] = value.split(None, 1)[1]      # the project itself, in the pip: sub-list
         elif section == "dependencies" and value != "pip:":
             m = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$", value)
             assert m, f"environment.yml: cannot parse dependency {raw!r}"
@@ -192,6 +197,13 @@ def test_every_pip_requirement_is_in_environment_yml(pip_all, conda):
     _, deps = conda
     missing = [p for p in pip_all if normalize(PIP_TO_CONDA.get(p, p)) not in deps]
     assert not missing, f"in requirements*.txt but not in environment.yml: {missing}"
+
+
+def test_the_project_itself_is_installed_editable(pip_packages, conda):
+    """Both README commands install the repository (`-e .`), so nothing edits sys.path."""
+    _, deps = conda
+    assert pip_packages.get("-e") == ".", "requirements.txt must install the project: a line `-e .`"
+    assert deps.get("-e") == ".", "environment.yml must install the project: `- pip:` then `- -e .`"
 
 
 def test_torch_pinned_to_the_same_version(pip_packages, conda):
