@@ -1,6 +1,8 @@
-"""Name the likely defect of a failing mlp.py quantity (used by lab/selfcheck.py).
+"""Name the likely defect of a failing mlp.py quantity (used by grading/mlp_check.py, in the
+grader's process: never where student code runs).
 
-A reference two-layer MLP written out by hand, where one known defect can be switched on at a
+A reference two-layer MLP written out by hand (activations, derivatives and losses from
+:mod:`lab.reference`), where one known defect can be switched on at a
 time (an activation's derivative missing, taken at the output, the wrong activation, an
 activation not applied in forward). The checker computes what each of the seven quantities
 would be with each defect — the *variants* — and asks :mod:`lab.mistakes` which one the
@@ -16,41 +18,19 @@ from __future__ import annotations
 
 import torch
 
-from lab import mistakes
+from lab import mistakes, reference
 
 __all__ = ["forward", "backward", "loss_and_grad", "diagnose_row", "factor_aliases", "GRADS"]
 
 GRADS = ("dJdW1", "dJdb1", "dJdW2", "dJdb2")
-SCALE = 5.0      # 'scaled_relu' = 5·ReLU (question 1.2)
 
 
 def _act(name, z):
-    if name == "identity":
-        return z
-    if name == "relu":
-        return z.clamp(min=0)
-    if name == "scaled_relu":
-        return SCALE * z.clamp(min=0)
-    if name == "sigmoid":
-        return torch.sigmoid(z)
-    if name == "tanh":
-        return torch.tanh(z)
-    raise ValueError(f"no reference for activation {name!r}")
+    return reference.activation(name)(z)
 
 
 def _deriv(name, z):
-    if name == "identity":
-        return torch.ones_like(z)
-    if name == "relu":
-        return (z > 0).to(z.dtype)
-    if name == "scaled_relu":
-        return SCALE * (z > 0).to(z.dtype)
-    if name == "sigmoid":
-        s = torch.sigmoid(z)
-        return s * (1 - s)
-    if name == "tanh":
-        return 1 - torch.tanh(z) ** 2
-    raise ValueError(f"no reference for activation {name!r}")
+    return reference.derivative(name)(z)
 
 
 def forward(P, f, g, x, *, skip=(), use=None):
@@ -87,14 +67,8 @@ def backward(P, f, g, c, dJdy_hat, *, f_mode="right", g_mode="right"):
 
 
 def loss_and_grad(loss, y, y_hat):
-    """(J, dJdy_hat) of nn.MSELoss() / nn.BCELoss() (mean over all entries; BCE logs clamped at −100)."""
-    n = y_hat.numel()
-    if loss == "mse":
-        d = y_hat - y
-        return (d * d).mean(), 2 * d / n
-    p = y_hat
-    J = -(y * torch.log(p).clamp(min=-100) + (1 - y) * torch.log(1 - p).clamp(min=-100)).mean()
-    return J, (p - y) / (p * (1 - p)).clamp(min=1e-12) / n
+    """(J, dJdy_hat) of nn.MSELoss() / nn.BCELoss(), from lab.reference (the one truth)."""
+    return reference.loss(loss)(y, y_hat)
 
 
 # ----------------------------------------------------------------------------------------------
