@@ -520,7 +520,7 @@ def build_parser():
                     "ANSWER_FOR_LABEL_{label}: <prob> (the course's score: softmax on the raw image) "
                     "and NORMALIZED_PROB_FOR_LABEL_{label}: <prob> (on the normalized input).",
         epilog="python gd.py --check PATH... [--json FILE]: check other gd.py files as the course grades "
-               "them (lab/gdcheck.py; python gd.py --check --help lists its options).")
+               "them (grading/gd_check.py; python gd.py --check --help lists its options).")
     p.add_argument("--model", choices=MODEL_NAMES, default="auto",
                    help="auto: vgg13_bn if torchvision and its weights are available, else digits")
     p.add_argument("--labels", type=_parse_labels, default=None,
@@ -541,15 +541,15 @@ def build_parser():
 
 def check_other_gd(argv):
     """``python gd.py --check PATH... [--json FILE] ...``: check other gd.py files the way the
-    course grades them (lab/gdcheck.py; its own ``--help`` lists the options)."""
+    course grades them (grading/gd_check.py; its own ``--help`` lists the options)."""
     try:
-        from lab.gdcheck import main as gdcheck_main
+        from grading.cli import main as grading_main
     except ModuleNotFoundError as e:
-        if e.name not in ("lab", "lab.gdcheck"):
+        if e.name not in ("grading", "grading.cli"):
             raise
-        raise SystemExit("gd.py --check needs lab/gdcheck.py (the gd.py checker), which this copy of "
+        raise SystemExit("gd.py --check needs the grading package (the TA's checker), which this copy of "
                          "the project does not have")
-    return gdcheck_main(argv)
+    return grading_main(argv, kind="gd")
 
 
 def main(argv=None):

@@ -21,7 +21,7 @@ Activation names accepted for ``f_function`` / ``g_function``:
 ``'softplus'`` (β = 1) and ``'gelu'`` (exact, erf form).
 
 Run ``python mlp.py --check [path/to/other/mlp.py]`` for the course-style
-self-check table (see ``lab/selfcheck.py``).
+self-check table (see ``grading/mlp_check.py``).
 """
 import math
 
@@ -290,5 +290,5 @@ def _check_finite(t, name):
 if __name__ == "__main__":
     import sys
 
-    from lab.selfcheck import main
-    sys.exit(main())
+    from grading.cli import main
+    sys.exit(main(sys.argv[1:], kind="mlp"))

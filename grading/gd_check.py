@@ -1,259 +1,82 @@
-"""Check gd.py submissions the way the course grades part 2.2: "how well the model optimizes the
-input with respect to the labels".
+"""The gd.py check (homework part 2.2), decided where no student code runs: "how well the model
+optimizes the input with respect to the labels".
 
-    python gd.py --check PATH... [--json FILE] [--timeout 60] [--labels 0-9] [--show-output]
-    python -m lab.gdcheck PATH...                   # the same, without going through gd.py
+    python -m grading gd PATH... [--labels 0-9] [options]     # or: python gd.py --check PATH...
 
-PATH: gd.py files, or folders holding one .py file per student or one subfolder per student
-with its gd.py. Each submission is imported in its own process (lab/isolate.py: time limit,
-memory limit, temp working directory, output captured, CUDA hidden) and, for every label, called
-exactly as the course's ``main()`` calls it:
+Inside the sandbox (grading/tasks/gd.py) each submission's ``gradient_descent(image, model, loss)``
+is called for every label exactly as the course's ``main()`` calls it, on the embedded digits
+model handed over as the course hands over its VGG; the child sends back the image only (and
+raw facts: seconds, the model's mode, which weights changed there). Here the grader scores the
+returned image on **its own untouched copy** of the model: p(label) on the raw [0, 1] image as
+the course computes it, on the normalized image, and the legibility judge's reading
+(:func:`dream.judges.recognize_digits`, scikit-learn classifiers, not the CNN). Weights changed
+or torch patched in the child cannot raise a score.
 
-    image = ((torch.randn(1, 224, 224, 3) * 8 + 128) / 255).permute(0, 3, 1, 2).requires_grad_(True)
-    image = gradient_descent(image, model, lambda tensor: tensor[0, label].mean())   # no iterations
-
-on our embedded digits model (``gd.load_model("digits")``, loaded from this repository, never
-from the submission's folder), handed over as the course hands over its VGG: in training mode,
-parameters requiring grad. Labels 0-9 by default (``--labels`` exists to shorten a run).
-
-Reported per submission: the target's softmax probability as the course computes it (on the raw
-[0, 1] image) and on the normalized image; how many pictures the legibility judge
-(``gd.recognize_digits``: scikit-learn classifiers, not the CNN) reads as the target; seconds per
-label. Flagged and failed: weights or buffers changed, a result of the wrong shape or with
-NaN/inf, an exception, CUDA needed, the time limit passed. Noted only: the model left in another
-train/eval mode. Exit status 0 iff every submission ran and raised the target's probability (as
-the course computes it) above the start image's for every label.
+PASS when every label ran in its budget, returned a finite (1, 3, H, W) tensor, left the weights
+alone and raised p(course) above the start image's. Points (rubric): 15 × labels raised / labels,
+and 5 extra credit × pictures the judge reads as their label / labels.
 """
 from __future__ import annotations
 
-import json
+import math
 import re
-import sys
-import time
-import traceback
 from collections import Counter
-from pathlib import Path
 
 import torch
 
-from lab import isolate, selfcheck
+from grading import schema
+from grading.report import SubmissionReport
+from grading.tasks.gd import SIZE, course_start
 
-__all__ = ["main", "check_gd", "judge_gd", "course_start", "DEFAULT_LABELS"]
+__all__ = ["KIND", "TASK", "FILENAME", "RULE", "RULE_FULL", "DEFAULT_LABELS", "prepare", "build_cases", "judge",
+           "parse_labels", "print_single"]
 
+KIND, TASK, FILENAME = "gd", "grading.tasks.gd", "gd.py"
 DEFAULT_LABELS = tuple(range(10))
-SIZE = 224
-_MODEL = {}          # filled in the parent before the children fork: model, info, size
+RULE = "PASS: every label raised p(label) above the start image's, weights untouched; --explain for more"
+RULE_FULL = (
+    "The course's call: gradient_descent(image, model, loss) with no iterations argument, on the\n"
+    "224-px gray-noise start, loss = lambda t: t[0, label].mean(), our digits model in training mode.\n"
+    "The returned image is scored here on the grader's own copy of the model: p(course) = softmax\n"
+    "probability of the label for model(image) on the raw [0, 1] image (as the course's main()\n"
+    "computes it), p(normalized) = on the normalized image, judge = the digit independent classifiers\n"
+    "read (-1: none). PASS when every label ran within its budget, returned a finite (1, 3, H, W)\n"
+    "tensor, left the model's weights and buffers unchanged and raised p(course) above p_start.\n"
+    "Mode changes are notes, not failures.")
+_MODEL = {}
 
 
-def course_start(label, size=SIZE):
-    """The course's start image for one label: gray noise (1, 3, size, size) that requires grad."""
-    torch.manual_seed(label)
-    image = (torch.randn(1, size, size, 3) * 8 + 128) / 255
-    return image.permute(0, 3, 1, 2).requires_grad_(True)
+def prepare(size=SIZE):
+    """Load the grader's own copy of the digits model and fit the judge once (in this process)."""
+    from dream.judges import recognize_digits
+    from dream.models import load_model
 
-
-def _as_course_model(model):
-    """As the course's main() hands over torchvision's VGG: training mode, parameters requiring grad."""
-    model.train()
-    for p in model.parameters():
-        p.requires_grad_(True)
-
-
-def _cuda_hint(text):
-    if re.search(r"cuda|nvidia", text, re.IGNORECASE):
-        return (f"needs CUDA ({text}); the check runs on the CPU: pick the device with "
-                f"torch.device('cuda' if torch.cuda.is_available() else 'cpu')")
-    return text
-
-
-def _load_error(exc):
-    if isinstance(exc, isolate.MissingModule):
-        return f"needs {exc.module}, which is not installed here: pip install {isolate.pip_name(exc.module)}"
-    if isinstance(exc, Exception) and "torchvision" in "".join(traceback.format_exception(exc)):
-        return (f"needs torchvision, which is installed but does not import here ({isolate.one_line(exc)}): "
-                f"install the torchvision build that matches this torch (pip install torchvision)")
-    what = isolate.one_line(exc) + (" while importing" if isinstance(exc, SystemExit) else "")
-    return _cuda_hint(what)
-
-
-def check_gd(job, src, send):
-    """The isolated child's work: import the submission, run the course's call for each label."""
-    import gd
-
-    model, info, size = _MODEL["model"], _MODEL["info"], _MODEL["size"]
-    send({"stage": "import"})
+    if _MODEL.get("size") == size:
+        return
+    model, info = load_model("digits", quiet=True)
     try:
-        module = isolate.load_submission(src, name="_submission_gd")
-    except BaseException as exc:
-        return dict(status="load_error", load_error=_load_error(exc))
-    if not callable(getattr(module, "gradient_descent", None)):
-        return dict(status="load_error", load_error="it does not define gradient_descent(input, model, loss)")
-    _as_course_model(model)
-    snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    labels, images = [], []
-    for label in job["labels"]:
-        start = course_start(label, size)
-        p0 = gd.class_probability(model, start.detach(), label, info)
-        entry = dict(label=label, p_start=p0[0], p_start_normalized=p0[1], p_course=None, p_normalized=None,
-                     raised=False, seconds=None, error=None, flags=[], notes=[], judge=None)
-        was_training = model.training
-        send({"stage": f"gradient_descent, label {label}"})
-        t0 = time.perf_counter()
-        try:
-            out = module.gradient_descent(start, model, lambda tensor, label=label: tensor[0, label].mean())
-        except BaseException as exc:
-            out = None
-            entry["error"] = _cuda_hint(isolate.one_line(exc))
-        entry["seconds"] = round(time.perf_counter() - t0, 3)
-        if model.training != was_training:
-            entry["notes"].append(f"left the model in {'training' if model.training else 'eval'} mode "
-                                  f"(it was in {'training' if was_training else 'eval'} mode)")
-        state = model.state_dict()
-        changed = [k for k, v in snapshot.items() if not torch.equal(state[k], v)]
-        if changed:
-            entry["flags"].append(f"changed the model's weights/buffers ({', '.join(changed[:3])}"
-                                  f"{', ...' if len(changed) > 3 else ''}): it optimizes the model, not the image "
-                                  f"(e.g. an optimizer over model.parameters())")
-            model.load_state_dict(snapshot)
-        _as_course_model(model)
-        if out is not None and entry["error"] is None:
-            if not isinstance(out, torch.Tensor):
-                entry["flags"].append(f"returned a {type(out).__name__}, not a tensor")
-            elif tuple(out.shape) != (1, 3, size, size):
-                entry["flags"].append(f"wrong shape: expected (1, 3, {size}, {size}), got {tuple(out.shape)}")
-            elif not torch.isfinite(out.detach()).all():
-                n_bad = int((~torch.isfinite(out.detach())).sum())
-                entry["flags"].append(f"returned NaN/inf ({n_bad} of {out.numel()} values)")
-            else:
-                img = out.detach().float().cpu()
-                entry["p_course"], entry["p_normalized"] = gd.class_probability(model, img, label, info)
-                entry["raised"] = entry["p_course"] > entry["p_start"]
-                images.append((len(labels), img))
-        labels.append(entry)
-        send({"partial": entry})
-    if images:
-        send({"stage": "judge"})
-        readings = gd.recognize_digits([img for _, img in images])
-        for (i, _), reading in zip(images, readings):
-            labels[i]["judge"] = int(reading)
-    return dict(status="checked", labels=labels, size=size)
+        model(torch.zeros(1, 3, size, size))
+    except Exception as exc:
+        raise SystemExit(f"the digits model does not take {size}-px images here ({type(exc).__name__}: {exc})")
+    recognize_digits([torch.zeros(1, 3, size, size)])
+    _MODEL.update(model=model, info=info, size=size, p_start={})
 
 
-def _labels_pass(entry):
-    return entry["error"] is None and not entry["flags"] and entry["raised"]
+def _p(image, label):
+    from dream.judges import class_probability
+
+    return class_probability(_MODEL["model"], image, label, _MODEL["info"])
 
 
-def judge_gd(label, outcome, problem=None, n_labels=10, mem_mib=2048):
-    """A JSON-ready report of one submission: verdict PASS / FAIL / ERROR, reason, per-label rows."""
-    rep = dict(path=label, verdict="ERROR", exit=2, reason=None, seconds=None, labels=[], notes=[], flags=[],
-               summary={})
-    if problem:
-        rep["reason"] = problem
-        return rep
-    rep["seconds"] = outcome.seconds
-    notes = outcome.notes()
-    res = outcome.result
-    if res is None:
-        rep["labels"] = list(outcome.partial)
-        reason = selfcheck._memory_hint(outcome.reason, mem_mib)
-        if outcome.stage in (None, "import"):
-            rep["reason"] = "cannot load: " + reason
-        else:
-            rep.update(verdict="FAIL", exit=1,
-                       reason=f"{reason} ({len(outcome.partial)} of {n_labels} labels done)")
-        rep["notes"] = notes
-        return rep
-    if res["status"] == "load_error":
-        rep["reason"] = "cannot load: " + selfcheck._memory_hint(res["load_error"], mem_mib)
-        rep["notes"] = notes
-        return rep
-    rows = res["labels"]
-    rep["labels"] = rows
-    flags = Counter(f for r in rows for f in r["flags"])
-    errors = Counter(r["error"] for r in rows if r["error"])
-    rep["flags"] = [f"{f} [{n} label(s)]" for f, n in flags.most_common()] + [
-        f"raises: {e} [{n} label(s)]" for e, n in errors.most_common()]
-    notes += sorted({n for r in rows for n in r["notes"]})
-    rep["notes"] = notes
-    ok = [r for r in rows if r["p_course"] is not None]
-    rep["summary"] = dict(
-        labels=len(rows), raised=sum(r["raised"] for r in rows),
-        p_course_mean=_mean(r["p_course"] for r in ok), p_course_min=min((r["p_course"] for r in ok), default=None),
-        p_normalized_mean=_mean(r["p_normalized"] for r in ok),
-        judge_reads_target=sum(r["judge"] == r["label"] for r in rows),
-        seconds_per_label=_mean(r["seconds"] for r in rows))
-    if all(_labels_pass(r) for r in rows) and rows:
-        rep.update(verdict="PASS", exit=0)
-    else:
-        rep.update(verdict="FAIL", exit=1)
-        not_raised = [r["label"] for r in rows if r["error"] is None and not r["flags"] and not r["raised"]]
-        parts = list(rep["flags"])
-        if not_raised:
-            parts.append(f"did not raise the target's probability for label(s) {', '.join(map(str, not_raised))}")
-        rep["reason"] = "; ".join(parts)
-    return rep
-
-
-def _mean(values):
-    values = list(values)
-    return sum(values) / len(values) if values else None
-
-
-def _f(v, fmt=".3f"):
-    return "-" if v is None else format(v, fmt)
-
-
-def summary_line(rep, width=0):
-    return f"{rep['verdict']:<5} {rep['path'].ljust(width)}  {_summary_body(rep)}"
-
-
-def _summary_body(rep):
-    secs = f" ({rep['seconds']:.1f} s)" if rep.get("seconds") is not None else ""
-    s = rep["summary"]
-    if not s:
-        return f"{rep['reason']}{secs}"
-    head = (f"raised {s['raised']}/{s['labels']}; p(course) mean {_f(s['p_course_mean'])} "
-            f"min {_f(s['p_course_min'])}; p(normalized) mean {_f(s['p_normalized_mean'])}; judge "
-            f"{s['judge_reads_target']}/{s['labels']}; {_f(s['seconds_per_label'], '.2f')} s/label")
-    tail = ([rep["reason"]] if rep["reason"] else []) + [f"note: {n}" for n in rep["notes"] if not n.startswith("printed")]
-    return head + (" — " + "; ".join(tail) if tail else "") + secs
-
-
-LEGEND = """\
-columns: p_start = softmax probability of the label for model(start image), the 224-px gray noise;
-  p(course) = the same for the returned image as the course's main() computes it: model(image) on the
-  raw [0, 1] image; p(normalized) = on the ImageNet-normalized image, what the network expects;
-  judge = the digit that independent classifiers (scikit-learn on the 8x8 downsample, not the CNN)
-  read in the picture (-1: no digit); s = seconds inside gradient_descent.
-rule: PASS when every label ran, returned a finite (1, 3, H, W) tensor, left the model's weights and
-  buffers unchanged and raised p(course) above p_start. Mode changes are notes, not failures."""
-
-
-def print_single(rep, show_output, outcome):
-    print(f"Check of {rep['path']}")
-    print(f"the course's call: gradient_descent(image, model, loss) with no iterations argument, on the "
-          f"{_MODEL.get('size', SIZE)}-px gray-noise start, loss = lambda t: t[0, label].mean(), our digits model")
-    if rep["labels"]:
-        print()
-        print(f"{'label':<7}{'p_start':<9}{'p(course)':<11}{'p(normalized)':<15}{'judge':<7}{'s':<7}flags / errors")
-        for r in rep["labels"]:
-            problems = r["flags"] + ([r["error"]] if r["error"] else []) + (
-                ["did not raise the probability"] if r["error"] is None and not r["flags"] and not r["raised"] else [])
-            print(f"{r['label']:<7}{_f(r['p_start']):<9}{_f(r['p_course']):<11}{_f(r['p_normalized']):<15}"
-                  f"{'-' if r['judge'] is None else r['judge']:<7}{_f(r['seconds'], '.2f'):<7}{'; '.join(problems)}")
-        print()
-        print(LEGEND)
-    print()
-    for n in rep["notes"]:
-        print(f"note: {n}")
-    if show_output and outcome is not None:
-        selfcheck.print_captured(outcome)
-    print(f"summary: {rep['verdict']} — {_summary_body(rep)}")
+def build_cases(labels=DEFAULT_LABELS, size=SIZE, budget_s=20.0):
+    """[(meta, case)] one per label; the start image is rebuilt from the label on both sides."""
+    return [(dict(label=int(lab), size=size), dict(id=f"label-{lab}", label=int(lab), size=size, budget_s=float(budget_s)))
+            for lab in labels]
 
 
 def parse_labels(text):
     labels = []
-    for part in text.split(","):
+    for part in str(text).split(","):
         part = part.strip()
         if re.fullmatch(r"\d-\d", part):
             a, b = map(int, part.split("-"))
@@ -267,74 +90,203 @@ def parse_labels(text):
     return labels
 
 
-def prepare(size=SIZE):
-    """Load our digits model and fit the judge once, in the parent (children inherit both)."""
-    import gd
+def _cuda_hint(text):
+    if re.search(r"cuda|nvidia", text or "", re.IGNORECASE):
+        return (f"needs CUDA ({text}); the check runs on the CPU: pick the device with "
+                f"torch.device('cuda' if torch.cuda.is_available() else 'cpu')")
+    return text
 
-    model, info = gd.load_model("digits")
+
+def read_payload(payload):
+    """The child's answer for one label, checked field by field; schema.Malformed if it is not."""
+    if isinstance(payload, dict) and "api_missing" in payload:
+        schema.keys(payload, "payload", required=("api_missing",))
+        return dict(api_missing=schema.str_list(payload["api_missing"], "payload.api_missing",
+                                                allowed=("gradient_descent",)))
+    schema.keys(payload, "payload", required=("image", "seconds", "error", "error_type", "training_after", "changed"))
+    image = payload["image"]
+    if image is not None:
+        image = schema.tensor_or_problem(image, "payload.image")
+    return dict(image=image, seconds=schema.number(payload["seconds"], "payload.seconds", 0.0, 1e6),
+                error=schema.opt_text(payload["error"], "payload.error", 400),
+                error_type=schema.opt_text(payload["error_type"], "payload.error_type", 100),
+                training_after=schema.boolean(payload["training_after"], "payload.training_after"),
+                changed=schema.str_list(payload["changed"], "payload.changed", max_items=20))
+
+
+def judge_label(meta, case_run):
+    """One label's entry, scored on the grader's model (the judge's reading is filled in later)."""
+    label, size = meta["label"], meta["size"]
+    if label not in _MODEL["p_start"]:
+        _MODEL["p_start"][label] = _p(course_start(label, size).detach(), label)
+    p0 = _MODEL["p_start"][label]
+    entry = dict(label=label, status=case_run.status, p_start=p0[0], p_start_normalized=p0[1], p_course=None,
+                 p_normalized=None, raised=False, seconds=round(case_run.seconds, 3), error=None, flags=[],
+                 notes=[], judge=None)
+    if case_run.status != "ok":
+        what = {"timeout": "TIMEOUT", "killed": "killed", "raised": "the check raised", "malformed": "malformed",
+                "not_run": "not run"}.get(case_run.status, case_run.status)
+        entry["error"] = f"{what}: {case_run.error}" if case_run.error else what
+        return entry, None
     try:
-        model(torch.zeros(1, 3, size, size))
-    except Exception as exc:
-        raise SystemExit(f"the digits model does not take {size}-px images here ({isolate.one_line(exc)}); "
-                         f"try --size {info.input_size[-1]}")
-    gd.recognize_digits([torch.zeros(1, 3, size, size)])       # fits the judge's classifiers once
-    _MODEL.update(model=model, info=info, size=size)
+        data = read_payload(case_run.payload)
+    except schema.Malformed as exc:
+        entry.update(status="malformed", error=f"malformed: {exc}")
+        return entry, None
+    if "api_missing" in data:
+        entry.update(status="api_missing", error="it does not define gradient_descent(input, model, loss)")
+        return entry, None
+    entry["seconds"] = round(data["seconds"], 3)
+    if data["error"]:
+        entry["error"] = _cuda_hint(data["error"])
+    if not data["training_after"]:
+        entry["notes"].append("left the model in eval mode (it was in training mode)")
+    if data["changed"]:
+        entry["flags"].append(f"changed the model's weights/buffers ({', '.join(data['changed'][:3])}"
+                              f"{', ...' if len(data['changed']) > 3 else ''}): it optimizes the model, not the "
+                              f"image (e.g. an optimizer over model.parameters())")
+    img = data["image"]
+    if entry["error"] or img is None:
+        return entry, None
+    if isinstance(img, str):
+        entry["flags"].append(img)
+        return entry, None
+    if tuple(img.shape) != (1, 3, size, size):
+        entry["flags"].append(f"wrong shape: expected (1, 3, {size}, {size}), got {tuple(img.shape)}")
+        return entry, None
+    if not img.is_floating_point():
+        entry["flags"].append(f"returned a tensor of dtype {img.dtype}, not a float image")
+        return entry, None
+    if not torch.isfinite(img).all():
+        n_bad = int((~torch.isfinite(img)).sum())
+        entry["flags"].append(f"returned NaN/inf ({n_bad} of {img.numel()} values)")
+        return entry, None
+    img = img.float()
+    entry["p_course"], entry["p_normalized"] = _p(img, label)
+    entry["raised"] = entry["p_course"] > entry["p_start"]
+    return entry, img
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = selfcheck.build_parser(
-        prog="python gd.py --check", what="gd.py",
-        description="Course-style, isolated check of gd.py submissions: each one's gradient_descent(image, model, "
-                    "loss) called as the course's main() calls it, on the embedded digits model.")
-    parser.add_argument("--labels", default="0-9", help="digits to check (default 0-9, the course's ten; "
-                                                        "fewer only to shorten a run)")
-    parser.add_argument("--size", type=int, default=SIZE, help="start image size in px (default 224, the course's)")
-    args = parser.parse_args(argv)
-    if not args.paths:
-        parser.error("give gd.py files or folders to check")
-    try:
-        labels = parse_labels(args.labels)
-    except ValueError as exc:
-        parser.error(str(exc))
-    if args.timeout <= 0 or args.memory_mib < 256 or args.jobs < 0 or args.size < 32:
-        parser.error("--timeout must be > 0, --memory-mib ≥ 256, --jobs ≥ 0, --size ≥ 32")
-    torch.set_num_threads(1)
-    prepare(args.size)
-    found = selfcheck.find_submissions(args.paths, "gd.py")
-    runnable = [(i, f) for i, (_, f, problem) in enumerate(found) if problem is None]
-    bar = selfcheck._progress_bar(len(found), "gd.py --check")
-    t0 = time.perf_counter()
-    outcomes = isolate.run_isolated([dict(path=str(f), labels=labels) for _, f in runnable], check_gd,
-                                    timeout=args.timeout, mem_mib=args.memory_mib, parallel=args.jobs or None,
-                                    full_output=args.show_output, progress=(lambda o: bar.update(1)) if bar else None)
-    wall = time.perf_counter() - t0
-    if bar:
-        bar.close()
-    by_index = dict(zip((i for i, _ in runnable), outcomes))
-    reports = [judge_gd(label, by_index.get(i), problem, len(labels), args.memory_mib)
-               for i, (label, _, problem) in enumerate(found)]
-    single = len(args.paths) == 1 and not Path(args.paths[0]).is_dir()
-    if single:
-        print_single(reports[0], args.show_output, by_index.get(0))
+def _labels_pass(entry):
+    return entry["error"] is None and not entry["flags"] and entry["raised"]
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def score(rubric, rows):
+    n = len(rows) or 1
+    counts = dict(raised=sum(_labels_pass(r) for r in rows), judge=sum(r["judge"] == r["label"] for r in rows))
+    total, groups = 0.0, []
+    for grp in rubric.groups:
+        got = grp.points * counts[grp.measure] / n
+        what = "labels raised" if grp.measure == "raised" else "pictures the judge reads as their label"
+        total += got
+        groups.append(dict(name=grp.name, score=round(got, 4), max_score=grp.points, extra_credit=grp.extra_credit,
+                           output=f"{counts[grp.measure]}/{len(rows)} {what}"))
+    return total, groups
+
+
+def judge(path, run, plan, rubric, source=None, memory_mib=2048):
+    """The SubmissionReport of one gd.py from the Pool's SubmissionRun."""
+    from dream.judges import recognize_digits
+    from grading.runner import load_problem
+
+    prepare(plan[0][0]["size"] if plan else SIZE)
+    rep = SubmissionReport(path=str(path), kind=KIND, max_score=rubric.max_score, seconds=round(run.seconds, 3),
+                           stdout_tail=run.stdout_tail, stderr_tail=run.stderr_tail)
+    problem = load_problem(run, FILENAME, memory_mib)
+    if problem:
+        return _crashed(rep, rubric, problem)
+    rows, images = [], []
+    for (meta, _), cr in zip(plan, run.cases):
+        entry, img = judge_label(meta, cr)
+        if entry["status"] == "api_missing":
+            return _crashed(rep, rubric, "cannot load: it does not define gradient_descent(input, model, loss)")
+        rows.append(entry)
+        if img is not None:
+            images.append((len(rows) - 1, img))
+    if images:
+        for (i, _), reading in zip(images, recognize_digits([img for _, img in images])):
+            rows[i]["judge"] = int(reading)
+    rep.cases = rows
+    flags = Counter(f for r in rows for f in r["flags"])
+    errors = Counter(r["error"] for r in rows if r["error"])
+    rep.flags = [f"{f} [{n} label(s)]" for f, n in flags.most_common()]
+    rep.notes = sorted({n for r in rows for n in r["notes"]})
+    ok = [r for r in rows if r["p_course"] is not None]
+    summary = dict(labels=len(rows), raised=sum(_labels_pass(r) for r in rows),
+                   p_course_mean=_mean(r["p_course"] for r in ok), p_course_min=min((r["p_course"] for r in ok), default=None),
+                   p_normalized_mean=_mean(r["p_normalized"] for r in ok),
+                   judge_reads_target=sum(r["judge"] == r["label"] for r in rows),
+                   seconds_per_label=_mean(r["seconds"] for r in rows))
+    rep.details = dict(labels=rows, summary=summary)
+    if rows and all(_labels_pass(r) for r in rows):
+        rep.verdict = "PASS"
     else:
-        width = min(60, max((len(r["path"]) for r in reports), default=0))
-        for i, rep in enumerate(reports):
-            print(summary_line(rep, width))
-            if args.show_output and by_index.get(i) is not None:
-                selfcheck.print_captured(by_index[i], lambda text: print("\n".join("    " + ln for ln in text.splitlines())))
-        counts = Counter(r["verdict"] for r in reports)
-        n = len(reports)
-        print(f"totals: {n} submission(s) — {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['ERROR']} ERROR "
-              f"(cannot load); {wall:.1f} s wall, {wall / max(n, 1):.1f} s per submission, "
-              f"{args.jobs or isolate.available_cores()} at once; labels {','.join(map(str, labels))}")
-    if args.json:
-        data = dict(labels=labels, size=args.size, timeout_s=args.timeout, wall_s=round(wall, 2), submissions=reports)
-        Path(args.json).write_text(json.dumps(selfcheck.plain_json(data), indent=1, default=str, allow_nan=False))
-    if single:
-        return reports[0]["exit"]
-    return 0 if reports and all(r["verdict"] == "PASS" for r in reports) else 1
+        rep.verdict = "FAIL"
+        parts = list(rep.flags) + [f"raises: {e} [{n} label(s)]" if not e.startswith(("TIMEOUT", "killed", "malformed", "not run"))
+                                   else f"{e} [{n} label(s)]" for e, n in errors.most_common()]
+        not_raised = [r["label"] for r in rows if r["error"] is None and not r["flags"] and not r["raised"]]
+        if not_raised:
+            parts.append(f"did not raise the target's probability for label(s) {', '.join(map(str, not_raised))}")
+        rep.reason = "; ".join(parts) or "no label checked"
+    rep.score, rep.groups = score(rubric, rows)
+    rep.headline = (f"raised {summary['raised']}/{summary['labels']}; p(course) mean {_f(summary['p_course_mean'])}; "
+                    f"judge {summary['judge_reads_target']}/{summary['labels']}; "
+                    f"{_f(summary['seconds_per_label'], '.2f')} s/label")
+    return rep
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _crashed(rep, rubric, reason):
+    out = SubmissionReport.crashed(rep.path, KIND, reason, groups=rubric.template(), max_score=rubric.max_score,
+                                   seconds=rep.seconds)
+    out.stdout_tail, out.stderr_tail = rep.stdout_tail, rep.stderr_tail
+    out.details = dict(labels=[], summary={})
+    return out
+
+
+def _f(v, fmt=".3f"):
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
+
+
+LEGEND = """\
+columns: p_start / p(course) = softmax probability of the label for the start image / the returned
+  image, on the raw [0, 1] image as the course's main() computes it; p(norm) = on the normalized
+  image; judge = the digit independent classifiers read (-1: none); s = seconds in gradient_descent."""
+
+
+def print_single(rep, out, *, explain=False, sandbox_note=""):
+    from grading.mlp_check import _fit, _wrap
+
+    p = lambda *a: print(*a, file=out)   # noqa: E731
+    p(f"{rep.verdict} {rep.score_text()} points (extra credit included) — {rep.path}")
+    if rep.reason:
+        p(_wrap(rep.reason))
+    p(f"rule: {RULE}")
+    if explain:
+        p(RULE_FULL)
+    if sandbox_note:
+        p(_fit(sandbox_note))
+    rows = rep.details.get("labels") or []
+    if rows:
+        p()
+        p(f"{'label':<7}{'p_start':<9}{'p(course)':<11}{'p(norm)':<9}{'judge':<7}{'s':<7}flags / errors")
+        for r in rows:
+            problems = r["flags"] + ([r["error"]] if r["error"] else []) + (
+                ["did not raise the probability"] if r["error"] is None and not r["flags"] and not r["raised"] else [])
+            p(_fit(f"{r['label']:<7}{_f(r['p_start']):<9}{_f(r['p_course']):<11}{_f(r['p_normalized']):<9}"
+                   f"{'-' if r['judge'] is None else r['judge']:<7}{_f(r['seconds'], '.2f'):<7}{'; '.join(problems)}"))
+        p()
+        p(LEGEND)
+    for n in rep.notes:
+        p(_wrap(f"note: {n}", indent=""))
+    if rep.groups:
+        p()
+        p("points:")
+        for grp in rep.groups:
+            ec = " (extra credit)" if grp["extra_credit"] else ""
+            p(_wrap(f"{grp['score']:>5.2f}/{grp['max_score']:<5g} {grp['name']}{ec}: {grp['output']}"))
+    p(_wrap(f"summary: {rep.verdict} {rep.score_text()} — {rep.headline}", indent=""))

@@ -37,6 +37,7 @@ from __future__ import annotations
 import ast
 import itertools
 import math
+import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -656,7 +657,7 @@ def format_table(rows, extra=False):
             if (not c["ok"] or c.get("precision")) and c["note"]:
                 lines.append(_fit(f"    -> {q}: {c['note']}"))
         for d in row["diagnoses"]:
-            lines.append(_fit("    => " + d["text"]))
+            lines.append(_fit("    => " + d["text"].split(" — ")[0]))
     return "\n".join(lines)
 
 
@@ -665,8 +666,8 @@ def _fit(line, width=100):
 
 
 def _wrap(text, indent="  ", width=100):
-    import textwrap
-    return "\n".join(textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  "))
+    return "\n".join(textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
+                                   break_on_hyphens=False))
 
 
 LEGEND = """\
@@ -716,5 +717,5 @@ def print_single(rep, out, *, explain=False, sandbox_note=""):
         p("points:")
         for grp in rep.groups:
             ec = " (extra credit)" if grp["extra_credit"] else ""
-            p(_fit(f"  {grp['score']:>5.2f}/{grp['max_score']:<5g} {grp['name']}{ec}: {grp['output']}"))
-    p(f"summary: {rep.verdict} {rep.score_text()} — {rep.headline or rep.reason}")
+            p(_wrap(f"{grp['score']:>5.2f}/{grp['max_score']:<5g} {grp['name']}{ec}: {grp['output']}"))
+    p(_wrap(f"summary: {rep.verdict} {rep.score_text()} — {rep.headline or rep.reason}", indent=""))

@@ -38,6 +38,8 @@ def find_submissions(paths, filename):
     for p in map(Path, paths):
         if p.is_file():
             found.append((str(p), p, p, None))
+        elif p.is_dir() and (p / filename).is_file():      # one student's folder (helper modules go in too)
+            found.append((str(p / filename), p, p / filename, None))
         elif p.is_dir():
             for e in sorted(p.iterdir()):
                 if e.is_file() and e.suffix == ".py" and e.name != "__init__.py":
