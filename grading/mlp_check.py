@@ -462,7 +462,8 @@ def autograd_flag(static_hits, rows):
     if not static_hits and not runtime:
         return None
     if static_hits:
-        ln, text, _ = static_hits[0]
+        order = (".backward(", "torch.autograd", "enable_grad", "set_grad_enabled")
+        ln, text, _ = min(static_hits, key=lambda h: (order.index(h[2]) if h[2] in order else len(order), h[0]))
         more = f" (+{len(static_hits) - 1} more line(s))" if len(static_hits) > 1 else ""
         where = f"line {ln} `{text}`{more}"
         if runtime:
