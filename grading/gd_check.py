@@ -283,7 +283,7 @@ def print_single(rep, out, *, explain=False, sandbox_note=""):
         p(LEGEND)
     for n in rep.notes:
         p(_wrap(f"note: {n}", indent=""))
-    if rep.groups:
+    if rep.groups and rep.verdict != "ERROR":
         p()
         p("points:")
         for grp in rep.groups:

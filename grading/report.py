@@ -75,7 +75,7 @@ class SubmissionReport:
         tail = []
         if self.headline and self.reason and self.verdict != "PASS":
             tail.append(self.reason)
-        tail += [f"flag: {f}" for f in self.flags]
+        tail += [f"flag: {f}" for f in self.flags if not (self.reason and f in self.reason)]
         if self.warnings:
             tail.append(f"{len(self.warnings)} warning(s)")
         return (f"{self.verdict:<5} {self.path.ljust(width)}  {self.score_text():>9}  {body}"
