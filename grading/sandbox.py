@@ -4,9 +4,10 @@
 slot one worker (:mod:`grading.zygote`) runs inside bubblewrap (``bwrap --unshare-all``):
 
 * no network (its own, empty, network namespace: not even 127.0.0.1 of the host);
-* a filesystem view of only the Python installation and the project's ``grading/``, ``lab/``,
-  ``dream/``, ``models/`` (all read-only), a private ``/tmp`` and its own ``/proc`` and ``/dev``:
-  the TA's folder, the class folder, the other submissions and the home directory are not there;
+* a filesystem view of only /usr, the Python installation and, of the project, the worker, the
+  wire format and the task modules (for gd also the model's code and weights), all read-only, plus
+  a private ``/tmp`` and its own ``/proc`` and ``/dev``: the TA's folder, the class folder, the
+  other submissions, the checks, the solutions and the home directory are not there;
 * uid 65534 (nobody) inside its own user namespace, no capabilities, a new session;
 * for each submission a fresh child in a new user + PID + mount namespace: the student's code is
   PID 1 of its namespace, so it cannot signal the grader or the worker, and when it ends the kernel
@@ -22,7 +23,7 @@ slot one worker (:mod:`grading.zygote`) runs inside bubblewrap (``bwrap --unshar
   caller decides, in this process, which never imports student code.
 
 **What it does not cover.** Kernel bugs (bubblewrap is a well-kept tool, not a virtual machine);
-reading the Python installation and the project's own source (both read-only, and no secret);
+reading /usr, the Python installation and the task modules (read-only, and no secret);
 using the CPU and memory it is given, up to its limits; a submission that forges its own outputs
 (it is graded on them anyway).
 
@@ -52,7 +53,11 @@ from typing import Iterable, Iterator
 __all__ = ["Limits", "CaseRun", "SubmissionRun", "Pool", "SandboxError", "sandbox_mode", "available_cores"]
 
 PROJECT = Path(__file__).resolve().parent.parent
-PROJECT_PACKAGES = ("grading", "lab", "dream", "models")
+# What of the project the sandbox shows (read-only): the worker, the wire format and the task
+# modules; not the checks, the rubric, lab/ or the solutions. A task module adds what it needs in
+# SANDBOX_PATHS (gd: the model's code and weights).
+SANDBOX_PATHS = ("grading/__init__.py", "grading/zygote.py", "grading/wire.py", "grading/tasks")
+TASK_PATHS = {"grading.tasks.gd": ("dream/__init__.py", "dream/data.py", "dream/models.py", "models")}
 INSIDE_PROJECT = "/opt/backprop"
 WORKSPACE = "/sandbox"
 START_TIMEOUT_S = 120.0        # the worker's prepare() (torch, the gd model) on a busy machine
@@ -189,7 +194,17 @@ def _python_roots() -> list[str]:
     return kept
 
 
-def bwrap_command(python_args: list[str]) -> list[str]:
+def task_paths(task: str) -> tuple[str, ...]:
+    """The project paths a task needs inside the sandbox (its SANDBOX_PATHS, read in this process)."""
+    import importlib
+    try:
+        module = importlib.import_module(task)
+    except ImportError:
+        return ()
+    return tuple(getattr(module, "SANDBOX_PATHS", TASK_PATHS.get(task, ())))
+
+
+def bwrap_command(python_args: list[str], extra_paths: tuple[str, ...] = ()) -> list[str]:
     """The bubblewrap command line that runs ``python python_args`` in the sandbox."""
     cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--uid", "65534", "--gid", "65534",
            "--ro-bind", "/usr", "/usr"]
@@ -203,11 +218,11 @@ def bwrap_command(python_args: list[str]) -> list[str]:
         cmd += ["--ro-bind-try", name, name]
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
-    for pkg in PROJECT_PACKAGES:
-        if (PROJECT / pkg).is_dir():
-            cmd += ["--ro-bind", str(PROJECT / pkg), f"{INSIDE_PROJECT}/{pkg}"]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", WORKSPACE, "--chdir", WORKSPACE,
-            "--clearenv"]
+    for rel in SANDBOX_PATHS + tuple(extra_paths):
+        if (PROJECT / rel).exists():
+            cmd += ["--ro-bind", str(PROJECT / rel), f"{INSIDE_PROJECT}/{rel}"]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", WORKSPACE,
+            "--remount-ro", "/", "--chdir", WORKSPACE, "--clearenv"]
     for key, value in _worker_env(INSIDE_PROJECT, "/tmp").items():
         cmd += ["--setenv", key, value]
     return cmd + ["--", str(Path(sys.executable).resolve()), "-s", "-B", *python_args]
@@ -229,7 +244,8 @@ class Worker:
         self.scratch = None
         args = ["-m", "grading.zygote", "--task", task]
         if mode == "bubblewrap":
-            cmd, env, cwd = bwrap_command(args + ["--workspace", WORKSPACE, "--bubblewrap"]), None, None
+            cmd = bwrap_command(args + ["--workspace", WORKSPACE, "--bubblewrap"], task_paths(task))
+            env, cwd = None, None
         else:
             self.scratch = tempfile.mkdtemp(prefix="backprop-sandbox-", dir=_fork_scratch_parent())
             os.chmod(self.scratch, 0o711)
