@@ -208,6 +208,11 @@ def judge(path, run, plan, rubric, source=None, memory_mib=2048):
         rows.append(entry)
         if img is not None:
             images.append((len(rows) - 1, img))
+    malformed = next((r["error"] for r in rows if r["status"] == "malformed"), None)
+    if malformed:      # the child broke the protocol: nothing it sent can be graded
+        out = _crashed(rep, rubric, malformed if malformed.startswith("malformed") else f"malformed: {malformed}")
+        out.cases = rows
+        return out
     if images:
         for (i, _), reading in zip(images, recognize_digits([img for _, img in images])):
             rows[i]["judge"] = int(reading)

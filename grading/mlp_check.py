@@ -585,6 +585,11 @@ def judge(path, run, plan, rubric, source=None, memory_mib=2048):
     missing = next((r["error"] for r in rows if r["status"] == "api_missing"), None)
     if missing:
         return _crashed(rep, rubric, f"cannot load: {Path(path).name} does not define {missing} (the course's API)")
+    malformed = next((r["error"] for r in rows if r["status"] == "malformed"), None)
+    if malformed:      # the child broke the protocol: nothing it sent can be graded
+        out = _crashed(rep, rubric, malformed if malformed.startswith("malformed") else f"malformed: {malformed}")
+        out.cases = rows
+        return out
     core = [r for r in rows if r["kind"] == "core"]
     rep.cases = rows
     rep.warnings = [w for w in (precision_warning(core), shape_warning(core),
