@@ -3,7 +3,7 @@ PYTHON ?= python3
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 SOURCES := $(NOTEBOOKS:.ipynb=.py)
 
-.PHONY: help setup setup-dev lab studio test test-fast test-browser bench sync notebooks student figures gallery train-digits selfcheck clean
+.PHONY: help setup setup-dev lab studio test test-fast test-browser bench sync notebooks student figures gallery train-digits selfcheck autograder clean
 
 help:        ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -54,6 +54,9 @@ gallery:     ## the digit galleries made by gd.py's CLI (robust and standard mod
 
 train-digits: ## retrain the embedded digits classifier (seeded, < 2 min)
 	$(PYTHON) tools/train_digits.py
+
+autograder:  ## Gradescope autograders dist/autograder/mlp.zip and gd.zip (upload: Configure Autograder -> Zip file)
+	$(PYTHON) tools/make_autograder.py --out dist/autograder
 
 selfcheck:   ## course-style check of mlp.py (TAs: python mlp.py --check FOLDER_OR_FILES; python gd.py --check ...)
 	$(PYTHON) mlp.py --check
