@@ -3,16 +3,19 @@
     python benchmarks/bench_grade.py                 # 40 mlp.py submissions, 3 gd.py submissions x 10 labels
     python benchmarks/bench_grade.py --n 60 --gd-n 4 --out /tmp/class   # keep the class, the reports, the stdout
     python benchmarks/bench_grade.py --quick         # smoke run: 6 mlp submissions, 1 gd submission x 2 labels
+    python benchmarks/bench_grade.py --sandbox off   # process isolation only (default: on, bubblewrap)
 
 The class is generated from the student-style submissions in tests/submissions/ (correct styles
 and one-mistake files, cycled; every third student gets a subfolder with its mlp.py, the others a
 file), so correct and buggy submissions are mixed. Each checker runs as a fresh process
-(``python mlp.py --check CLASS --json --csv``, ``python -m lab.gdcheck CLASS --json``), with
-isolation on (one forked child per submission, as many at once as there are cores). Reported:
+(``python -m grading mlp CLASS --json --csv --gradebook``, ``python -m grading gd CLASS --json``)
+with the sandbox on (bubblewrap: one warm zygote per job slot, a fresh child in its own PID
+namespace per submission; ``--sandbox off``: the same without bubblewrap). Reported:
 the wall-clock time of the whole command divided by the number of submissions (start-up and
 torch import included: the amortised cost), the checker's own wall time from its totals line,
-and whether every verdict is the expected one (correct -> PASS, buggy -> FAIL). Goals (issue 9):
-<= 0.5 s per mlp.py submission amortised on 2 cores, <= 10 s per gd.py submission for ten labels.
+and whether every verdict is the expected one (correct -> PASS, buggy -> FAIL). Goals (issues 9
+and 14): <= 0.5 s per mlp.py submission amortised on 2 cores with the sandbox on, <= 10 s per
+gd.py submission for ten labels.
 Timings on a shared machine are noisy; the verdict check is not.
 """
 import argparse
@@ -79,16 +82,16 @@ def compare(expected, json_path):
     return got, wrong
 
 
-def bench(kind, n, out, labels=None, jobs=None):
+def bench(kind, n, out, labels=None, jobs=None, sandbox="on"):
     folder = out / f"{kind}_class"
     folder.mkdir(parents=True)
+    cmd = [sys.executable, "-m", "grading", kind, str(folder), "--json", str(out / f"{kind}_report.json"),
+           "--gradebook", str(out / f"{kind}_grades.csv"), "--sandbox", sandbox, "--no-progress"]
     if kind == "mlp":
         expected = make_mlp_class(folder, n)
-        cmd = [sys.executable, str(ROOT / "mlp.py"), "--check", str(folder), "--json", str(out / "mlp_report.json"),
-               "--csv", str(out / "mlp_report.csv")]
+        cmd += ["--csv", str(out / "mlp_report.csv")]
     else:
         expected = make_gd_class(folder, n)
-        cmd = [sys.executable, "-m", "lab.gdcheck", str(folder), "--json", str(out / "gd_report.json")]
         if labels:
             cmd += ["--labels", labels]
     if jobs:
@@ -103,6 +106,8 @@ def bench(kind, n, out, labels=None, jobs=None):
           f"goal <= {GOALS[kind]:g} s: {'met' if per <= GOALS[kind] else 'MISSED'}")
     print(f"{kind}: verdicts as expected for {n - len(wrong)}/{n}" + (f"; WRONG: {wrong}" if wrong else ""))
     summary = [ln for ln in proc.stdout.splitlines() if ln.startswith("totals:")]
+    note = [ln for ln in proc.stdout.splitlines() if ln.startswith("sandbox:")]
+    print(f"{kind}: {note[0] if note else '(no sandbox line)'}")
     print(f"{kind}: checker says {summary[0] if summary else '(no totals line)'}")
     return dict(kind=kind, n=n, wall_s=round(wall, 2), per_submission_s=round(per, 3), wrong=wrong,
                 goal_s=GOALS[kind], stdout=proc.stdout, exit=proc.returncode)
@@ -115,15 +120,17 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run: 6 mlp, 1 gd submission on 2 labels")
     parser.add_argument("--out", help="keep the generated class and the reports in this (new) folder")
     parser.add_argument("--jobs", type=int, default=0, help="submissions at once (default: the cores)")
+    parser.add_argument("--sandbox", choices=("on", "off"), default="on",
+                        help="on: bubblewrap (the default, what the goals are about); off: process isolation only")
     args = parser.parse_args(argv)
     if args.n < 1 or args.gd_n < 0:
         parser.error("--n must be >= 1 and --gd-n >= 0")
     n, gd_n, labels = (6, 1, "0,1") if args.quick else (args.n, args.gd_n, None)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench-grade-"))
     out.mkdir(parents=True, exist_ok=True)
-    results = [bench("mlp", n, out, jobs=args.jobs)]
+    results = [bench("mlp", n, out, jobs=args.jobs, sandbox=args.sandbox)]
     if gd_n:
-        results.append(bench("gd", gd_n, out, labels=labels, jobs=args.jobs))
+        results.append(bench("gd", gd_n, out, labels=labels, jobs=args.jobs, sandbox=args.sandbox))
     print(f"reports: {out}")
     if not args.out:
         shutil.rmtree(out, ignore_errors=True)

@@ -70,3 +70,4 @@ def test_bench_grade_quick_runs_and_every_verdict_is_the_expected_one():
         assert abs(per - wall / n) < 0.01 + 0.01 * per          # the amortised figure is what the columns say
     assert "mlp: verdicts as expected for 6/6" in lines
     assert "gd: verdicts as expected for 1/1" in lines
+    assert any(ln.startswith("mlp: sandbox: ") for ln in lines)          # the sandbox says what it is
