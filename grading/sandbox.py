@@ -140,8 +140,27 @@ def sandbox_mode(requested: str = "auto") -> tuple[str, str]:
 def _fork_note(why: str) -> str:
     who = ("drops to uid nobody" if _can_drop_root() else "runs as root (the Python installation is not "
            "readable by uid nobody)") if os.geteuid() == 0 else "runs as you"
+    ns = _namespace_problem()
+    pids = ("its own PID namespace and /tmp" if not ns else
+            f"no PID namespace ({ns}): the processes it leaves are killed after it")
     return (f"sandbox: OFF — isolation only ({why}): each submission runs in its own process with time, "
-            f"memory and output limits and {who}, but can read your files and use the network")
+            f"memory and output limits, {pids}, and {who}, but can read your files and use the network")
+
+
+def _namespace_problem() -> str:
+    """'' if a plain process here can make the PID + mount namespaces the fork mode uses, else why not."""
+    if "ns" in _MODE_CACHE:
+        return _MODE_CACHE["ns"][1]
+    flags = "0x20000000|0x00020000" + ("" if os.geteuid() == 0 else "|0x10000000")
+    probe = (f"import ctypes,os; l=ctypes.CDLL(None,use_errno=True); f=getattr(l,'unshare',None); "
+             f"r=f({flags}) if f else -1; print('ok' if r==0 else 'unshare refused: '+os.strerror(ctypes.get_errno()))")
+    try:
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", probe], capture_output=True, text=True, timeout=30)
+        why = "" if done.stdout.strip() == "ok" else (done.stdout.strip() or done.stderr.strip())[-200:]
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        why = f"probe failed: {exc}"
+    _MODE_CACHE["ns"] = ("", why)
+    return why
 
 
 def _bubblewrap_problem() -> str:
