@@ -126,7 +126,7 @@ def judge_label(meta, case_run):
     if case_run.status != "ok":
         what = {"timeout": "TIMEOUT", "killed": "killed", "raised": "the check raised", "malformed": "malformed",
                 "not_run": "not run"}.get(case_run.status, case_run.status)
-        entry["error"] = f"{what}: {case_run.error}" if case_run.error else what
+        entry["error"] = f"{what}: {case_run.error}" if case_run.error and not case_run.error.startswith(what) else (case_run.error or what)
         return entry, None
     try:
         data = read_payload(case_run.payload)

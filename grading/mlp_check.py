@@ -289,7 +289,7 @@ def judge_case(meta, case_run):
         row["status"] = case_run.status
         what = {"timeout": "TIMEOUT", "killed": "killed", "raised": "the check raised", "malformed": "malformed",
                 "not_run": "not run"}.get(case_run.status, case_run.status)
-        row["error"] = f"{what}: {case_run.error}" if case_run.error else what
+        row["error"] = f"{what}: {case_run.error}" if case_run.error and not case_run.error.startswith(what) else (case_run.error or what)
         return row
     try:
         data = read_payload(case_run.payload)
@@ -557,8 +557,10 @@ def score(rubric, rows, flagged):
     groups, total = [], 0.0
     for grp in rubric.groups:
         if grp.rule == "autograd":
-            got = 0.0 if flagged else grp.points
-            out = "the homework's rule is broken: autograd used" if flagged else "kept: no autograd found"
+            ran = any(row_passed(r) for r in core)      # a rule is kept by code that works, not by no code
+            got = grp.points if ran and not flagged else 0.0
+            out = ("the homework's rule is broken: autograd used" if flagged else
+                   "kept: no autograd found" if ran else "not scored: no core row passed")
         else:
             sel = [r for r in core if grp.selects(r)]
             ok = [r for r in sel if row_passed(r)]

@@ -69,7 +69,7 @@ class SubmissionReport:
         return f"{_points(self.score)}/{_points(self.max_score)}"
 
     def summary(self, width: int = 0) -> str:
-        """One line: verdict, path, score, what happened, flags, warnings."""
+        """One line: verdict, score, path, what happened, flags, warnings (verdict and score line up)."""
         secs = f" ({self.seconds:.1f} s)" if self.seconds is not None else ""
         body = self.headline or (self.reason or "")
         tail = []
@@ -78,7 +78,7 @@ class SubmissionReport:
         tail += [f"flag: {f}" for f in self.flags if not (self.reason and f in self.reason)]
         if self.warnings:
             tail.append(f"{len(self.warnings)} warning(s)")
-        return (f"{self.verdict:<5} {self.path.ljust(width)}  {self.score_text():>9}  {body}"
+        return (f"{self.verdict:<5} {self.score_text():>9}  {self.path.ljust(width)}  {body}"
                 + (" — " + "; ".join(tail) if tail else "") + secs)
 
     def to_dict(self) -> dict:

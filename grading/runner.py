@@ -88,6 +88,8 @@ def load_problem(run, filename, memory_mib=2048):
         return f"cannot load: needs {mod}, which is not installed here: pip install {pip_name(mod)}"
     if run.load == "timeout":
         return f"cannot load: {err} (an endless loop at import?)"
+    if "File too large" in err or "output flood" in err:
+        return f"cannot load: output flood: it printed or wrote more than the output limit ({err})"
     if run.load == "malformed":
         return f"cannot load: malformed: {err}"
     return "cannot load: " + _cuda_hint(memory_hint(err, memory_mib))
