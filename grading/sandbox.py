@@ -23,6 +23,8 @@ slot one worker (:mod:`grading.zygote`) runs inside bubblewrap (``bwrap --unshar
   caller decides, in this process, which never imports student code.
 
 **What it does not cover.** Kernel bugs (bubblewrap is a well-kept tool, not a virtual machine);
+seeing the worker's process in the sandbox's /proc (it cannot signal or trace it: another PID
+namespace, and the worker is not dumpable);
 reading /usr, the Python installation and the task modules (read-only, and no secret);
 using the CPU and memory it is given, up to its limits; a submission that forges its own outputs
 (it is graded on them anyway).
@@ -31,7 +33,8 @@ using the CPU and memory it is given, up to its limits; a submission that forges
 containers such as Gradescope's): the same worker runs as a plain process. Each submission still
 gets its own process, the rlimits, the budgets, the strict messages and (where the kernel allows)
 its own PID namespace and private /tmp; as root it drops to uid 65534 before importing student
-code. It can read files readable by that uid and use the network. :attr:`Pool.mode_note` says so,
+code (unless that uid cannot read the Python installation: then it stays root, and says so). It
+can read the files its uid can read and use the network. :attr:`Pool.mode_note` says so,
 and the report prints it in its header.
 """
 from __future__ import annotations
@@ -370,7 +373,7 @@ def submission_files(path: Path, filename: str, cap: int) -> dict:
     for name, p in entries:
         total += p.stat().st_size
         if total > cap:
-            raise ValueError(f"the submission's files are over {cap // 2**20} MiB (the cap on what goes into the sandbox)")
+            raise ValueError(f"the submission's files are over {cap} bytes (the cap on what goes into the sandbox)")
         files[name] = base64.b64encode(p.read_bytes()).decode()
     return files
 
@@ -388,10 +391,11 @@ class _Bad(ValueError):
 
 
 def _want(d: dict, key: str, types) -> object:
-    if key not in d or not isinstance(d[key], types) or isinstance(d[key], bool) and bool not in (
-            types if isinstance(types, tuple) else (types,)):
+    """d[key], which must be of ``types`` (never a bool)."""
+    value = d.get(key)
+    if isinstance(value, bool) or not isinstance(value, types):
         raise _Bad(f"field {key!r} missing or of the wrong type")
-    return d[key]
+    return value
 
 
 def parse_result(path: str, cases: list[dict], run: dict) -> SubmissionRun:
@@ -419,7 +423,8 @@ def parse_result(path: str, cases: list[dict], run: dict) -> SubmissionRun:
                          stages=[s for s in _want(run, "stages", list) if isinstance(s, str)],
                          stdout_tail=_want(run, "stdout_tail", str), stderr_tail=_want(run, "stderr_tail", str),
                          seconds=float(_want(run, "seconds", (int, float))),
-                         stdout_bytes=int(_want(run, "stdout_bytes", int)), stderr_bytes=int(_want(run, "stderr_bytes", int)))
+                         stdout_bytes=int(_want(run, "stdout_bytes", int)),
+                         stderr_bytes=int(_want(run, "stderr_bytes", int)))
 
 
 # ---------------------------------------------------------------- the pool

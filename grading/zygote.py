@@ -14,7 +14,8 @@ never shares a process with student code:
 * the **runner** (forked from the zygote): makes a new user + PID + mount namespace
   (``unshare`` through ctypes), mounts a private /tmp, forks the student process, waits for it
   and, where no PID namespace could be made, kills whatever it left behind;
-* the **student process** (PID 1 of its own PID namespace): ``setsid()``, no capabilities,
+* the **student process** (PID 1 of its own PID namespace): ``setsid()``, its own /proc where the
+  kernel allows it (not under bubblewrap, whose /proc is partly covered), no capabilities,
   rlimits, stdout/stderr into size-capped files, every inherited fd closed but its message pipe;
   then it imports the submission and runs the task's ``run_case`` on each case. When it ends, the
   kernel kills every process it left, ``setsid()`` ones included.
@@ -40,7 +41,7 @@ import tempfile
 import time
 
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x00020000, 0x10000000, 0x20000000
-MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 4, 38, 36
 NOBODY = 65534
 TAIL_CHARS = 400
@@ -210,8 +211,12 @@ def drop_capabilities() -> None:
 def drop_to_nobody() -> None:
     """Fork mode, running as root: become uid/gid 65534 before student code runs."""
     os.setgroups([])
-    os.setresgid(NOBODY, NOBODY, NOBODY)
-    os.setresuid(NOBODY, NOBODY, NOBODY)
+    if hasattr(os, "setresuid"):
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+    else:   # macOS
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
 
 
 def set_limits(limits: dict) -> None:
@@ -248,10 +253,13 @@ def close_fds(keep: set[int]) -> None:
 
 # ---------------------------------------------------------------- the student process
 
-def student_main(job: dict, start: int, msg_fd: int, dirs: dict, as_root: bool, drop_root: bool) -> None:
+def student_main(job: dict, start: int, msg_fd: int, dirs: dict, as_root: bool, drop_root: bool,
+                 own_namespace: bool) -> None:
     """PID 1 of its namespace: confine itself, import the submission, run cases[start:], _exit."""
     try:
         os.setsid()
+        if own_namespace:   # a /proc of its own PID namespace: it sees only its own processes
+            _c("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
         for sig in (signal.SIGXFSZ, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -362,7 +370,7 @@ def runner_main(job, start, msg_r, msg_w, ctl_w, dirs, drop_root) -> None:
         pid = os.fork()
         if pid == 0:
             os.close(ctl_w)
-            student_main(job, start, msg_w, dirs, as_root, drop_root)
+            student_main(job, start, msg_w, dirs, as_root, drop_root, not ns_error)
         os.close(msg_w)
         os.write(ctl_w, (json.dumps({"pid": pid, "ns_error": ns_error}) + "\n").encode())
         _, status = os.waitpid(pid, 0)
@@ -464,10 +472,13 @@ class Attempt:
         return self.msg_eof and self.ctl_eof
 
     def kill(self) -> None:
-        """Kill the student process (PID 1 of its namespace: everything in it goes too) and reap."""
+        """Kill the student process (PID 1 of its namespace: everything in it goes too) and reap.
+        Not once the runner has reported its end (its pid may belong to someone else by then)."""
         while self.student is None and not self.ctl_eof:
             self._wait_ctl()
-        if self.student:
+        if select.select([self.ctl_fd], [], [], 0)[0] and not self.ctl_eof:
+            self._read_ctl()
+        if self.student and self.status is None:
             for target in (self.student, -self.student):
                 try:
                     os.kill(target, signal.SIGKILL)
@@ -512,8 +523,9 @@ class Submission:
     def budget(self, i: int | None) -> float:
         if i is None:
             return float(self.limits["case_timeout_s"])
-        b = self.job["cases"][i].get("budget_s", self.limits["case_timeout_s"])
-        return float(b) if isinstance(b, (int, float)) and not isinstance(b, bool) and b > 0 else float(self.limits["case_timeout_s"])
+        default = float(self.limits["case_timeout_s"])
+        b = self.job["cases"][i].get("budget_s", default)
+        return float(b) if isinstance(b, (int, float)) and not isinstance(b, bool) and b > 0 else default
 
     def run(self) -> dict:
         """First attempt, then a re-fork after each case that timed out or died (at most 3)."""

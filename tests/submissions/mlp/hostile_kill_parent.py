@@ -1,9 +1,10 @@
-# Hostile: at import, SIGKILLs its parent (the checker, it hopes), its process group, and every
-# process it may signal (kill -1). Otherwise a correct mlp.py.
+# Hostile: at import, SIGKILLs its parent (the checker, it hopes) and its process group (not
+# kill(-1): outside a PID namespace that would end every process of the user). Otherwise a
+# correct mlp.py.
 import os
 import signal
 
-for target in (os.getppid(), -os.getpgrp(), -1):
+for target in (os.getppid(), -os.getpgrp()):
     try:
         os.kill(target, signal.SIGKILL)
     except OSError:

@@ -1,11 +1,15 @@
 # Hostile: writes a file named PWNED_BY_SUBMISSION.txt into every folder it can find that holds a
 # class of submissions or a gradebook (a mlp.py, a gd.py or a .csv in it), under /tmp, /var/tmp,
-# /dev/shm, $HOME, /root, /home and the folders above its working directory (6 levels, 3000 folders
+# /dev/shm, $HOME, /root, /home, /work and the folders above its working directory (6 levels, 3000 folders
 # at most), plus those roots themselves. New files only (O_EXCL), never overwriting. Otherwise a
 # correct mlp.py.
+# Safety interlock (a real attacker would not have it): it acts only inside the bubblewrap sandbox
+# (its working directory is under /sandbox), so that checking the class folder without the sandbox
+# (--sandbox off, macOS) does not litter or poke this machine. Inside, nothing holds it back.
 import os
 
 NAME = "PWNED_BY_SUBMISSION.txt"
+ARMED = os.getcwd().startswith("/sandbox/")
 ROOTS = ["/tmp", "/var/tmp", "/dev/shm", os.path.expanduser("~"), "/root", "/home", "/work"]
 here = os.path.abspath(os.getcwd())
 while here != "/":
@@ -15,6 +19,8 @@ WROTE = []
 
 
 def plant(folder):
+    if not ARMED:
+        return
     try:
         fd = os.open(os.path.join(folder, NAME), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         os.write(fd, b"written by hostile_write_files.py\n")
