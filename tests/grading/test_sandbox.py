@@ -206,9 +206,10 @@ def test_folder_submission_imports_its_helper_module(tmp_path, mode):
 def test_files_over_the_cap_are_not_sent(tmp_path, mode):
     sub = write_sub(tmp_path, "big", "X = '" + "a" * 5000 + "'\ndef answer(x):\n    return x\n")
     limits = Limits(files_bytes=1000, case_timeout_s=2)
-    (run,) = run_all([(sub, [{"x": 1}])], mode, limits)
-    assert run.load == "error" and "over 1000 bytes" in run.load_error
-    assert run.cases[0].status == "not_run"
+    runs = run_all([(sub, [{"x": 1}]), (tmp_path / "no_such_file.py", [{"x": 1}])], mode, limits)
+    assert runs[0].load == "error" and "over 1000 bytes" in runs[0].load_error
+    assert runs[1].load == "error" and "no such file or folder" in runs[1].load_error
+    assert [r.cases[0].status for r in runs] == ["not_run", "not_run"]
 
 
 # ---------------------------------------------------------------- messages
