@@ -5,14 +5,20 @@
 
 What goes in (and nothing else):
 
-* ``notebooks/NN_*.ipynb`` for 01–06, read from their text sources ``notebooks/NN_*.py``, with
+* ``NN_*.ipynb`` for 01–06 at the edition's root, read from their text sources ``notebooks/NN_*.py``, with
   every cell tagged ``solution`` removed, every ``### BEGIN SOLUTION`` … ``### END SOLUTION``
   region removed from the other cells (nbgrader's convention; a placeholder line takes its place),
   and all outputs cleared;
 * the check library: the ``lab/`` modules those notebooks import (directly or through each
   other), each of which must be on :data:`LAB_WHITELIST`;
 * ``mlp.py``: the course-API starter ``student/mlp.py`` (stubs that raise NotImplementedError),
-  never the project's own mlp.py; ``requirements.txt``; a generated ``README.md``.
+  never the project's own mlp.py; ``requirements.txt`` without the line that installs the project
+  itself (``-e .``); a generated ``README.md``.
+
+The layout is flat on purpose: the notebooks sit beside ``mlp.py`` and ``lab/``. A Jupyter kernel puts
+its working directory (the notebook's folder) first on ``sys.path``, ahead of any installed copy of the
+project (an editable install's finder comes after it), so ``import mlp`` and ``import lab`` in the
+edition always load the edition's own starter and check library.
 
 The build refuses to write an edition that still holds a ``solution`` tag or a solution marker,
 and refuses to replace a folder that is not a previous edition.
@@ -154,7 +160,11 @@ def readme(notebook_names, lab_modules):
         "answer, and the cell under it checks it at once.",
         "",
         "    pip install -r requirements.txt",
-        "    jupyter lab notebooks/",
+        "    jupyter lab",
+        "",
+        "Run both commands in this folder. The notebooks sit beside `mlp.py` and `lab/` on purpose:",
+        "the notebooks import this folder's `mlp.py` (yours) and `lab/`, since Jupyter starts each",
+        "notebook in its own folder and Python looks there first.",
         "",
         "Every exercise cell starts with a placeholder (`answer = None` or a function that returns",
         "None) and ends with a check that prints one line:",
@@ -169,7 +179,7 @@ def readme(notebook_names, lab_modules):
         "Contents:",
         "",
     ]
-    lines += [f"* `notebooks/{n}`" for n in notebook_names]
+    lines += [f"* `{n}`" for n in notebook_names]
     lines += [
         "* `mlp.py`: the starter of part 2.1. Its course API (`MLP`, `mse_loss`, `bce_loss`) is the one",
         "  the grading scripts use; each part to write raises NotImplementedError until you write it.",
@@ -188,8 +198,15 @@ def _prepare(out):
         if any(out.iterdir()) and not (previous.exists() and previous.read_text().startswith(README_TITLE)):
             raise EditionError(f"{out} exists and is not a student edition: refusing to replace it")
         shutil.rmtree(out)
-    (out / "notebooks").mkdir(parents=True)
-    (out / "lab").mkdir()
+    (out / "lab").mkdir(parents=True)
+
+
+def edition_requirements(text):
+    """requirements.txt for the edition: the same packages, without the editable install of the
+    project (``-e .``), which the edition is not, and without the comment lines about it."""
+    kept = [line for line in text.splitlines()
+            if not line.strip().startswith(("-e ", "--editable")) and "editable" not in line.lower()]
+    return "\n".join(kept) + "\n"
 
 
 def build(out, root=ROOT, numbers=EDITION_NOTEBOOKS):
@@ -211,13 +228,13 @@ def build(out, root=ROOT, numbers=EDITION_NOTEBOOKS):
     _prepare(out)
     written = []
     for stem, nb in edition.items():
-        nbformat.write(nb, out / "notebooks" / f"{stem}.ipynb")
-        written.append(f"notebooks/{stem}.ipynb")
+        nbformat.write(nb, out / f"{stem}.ipynb")
+        written.append(f"{stem}.ipynb")
     for module in sorted(modules):
         shutil.copyfile(root / "lab" / f"{module}.py", out / "lab" / f"{module}.py")
         written.append(f"lab/{module}.py")
     shutil.copyfile(root / "student" / "mlp.py", out / "mlp.py")
-    shutil.copyfile(root / "requirements.txt", out / "requirements.txt")
+    (out / "requirements.txt").write_text(edition_requirements((root / "requirements.txt").read_text()))
     (out / "README.md").write_text(readme([f"{s}.ipynb" for s in edition], modules))
     written += ["mlp.py", "requirements.txt", "README.md"]
     return written
