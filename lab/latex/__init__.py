@@ -24,7 +24,7 @@ from lark import Token, Tree
 from lab.latex import notation
 from lab.latex.evaluate import Evaluator, Eye, ShapeError, Unread, describe, flat_atoms, layer_of_sup, \
     script_items, atom_word, is_transpose
-from lab.latex.parse import UnexpectedInput, error_position, parse
+from lab.latex.parse import UnexpectedInput, error_position, parse as parse_tree
 from lab.latex.preprocess import Text, clean, split_environments
 
 __all__ = ["Unread", "Reading", "read", "ShapeError", "equations"]
@@ -56,6 +56,8 @@ class Reading:
 
 
 def _dims(shape):
+    if isinstance(shape, str):
+        return shape
     if not shape:
         return "scalar"
     return "×".join(str(s) for s in shape)
@@ -120,7 +122,7 @@ def equations(text: str):
 
 def _parse(t: Text):
     try:
-        return parse(t.s)
+        return parse_tree(t.s)
     except UnexpectedInput as err:
         pos, word = error_position(err, t.s)
         col = t.col(pos) if pos < len(t.s) else (t.col(len(t.s) - 1) + 1 if t.s else 0)
@@ -306,6 +308,8 @@ def _sizes_from(allowed, values, fallback):
     sizes = dict(fallback)
     for name, shape in allowed.items():
         v = values.get(name)
+        if isinstance(shape, str):
+            continue
         if v is None or not isinstance(v, torch.Tensor):
             continue
         for sym, actual in zip(shape, v.shape):
@@ -339,7 +343,7 @@ def _finish(value, target, lhs, kind, like=None):
         value = torch.as_tensor(value, dtype=torch.float64)
     if lhs.transposed and value.dim() == 2:
         value = value.T
-    if kind == "elementwise" and like is not None:
+    if like is not None:
         value = value.expand(like.shape).clone() if value.numel() == 1 else value.reshape(like.shape)
     return value
 
@@ -398,6 +402,13 @@ def _probe_values(allowed, sizes, kind):
     gen = torch.Generator().manual_seed(0)
     vals = {}
     for name, shape in allowed.items():
+        if shape == "function":
+            vals[name] = lambda theta, x: torch.tanh(theta["W"] @ x + theta["b"])
+            continue
+        if shape == "parameters":
+            vals[name] = {"W": torch.randn(sizes.get("K", 2), sizes.get("n", 3), generator=gen, dtype=torch.float64),
+                          "b": torch.randn(sizes.get("K", 2), generator=gen, dtype=torch.float64)}
+            continue
         dims = tuple(sizes[d] if isinstance(d, str) else d for d in shape)
         vals[name] = torch.randn(*dims, generator=gen, dtype=torch.float64) if dims else \
             torch.randn((), generator=gen, dtype=torch.float64)
@@ -420,7 +431,7 @@ def _reading(t, lhs, rhs, quantity, allowed, kind, fallback, functions):
             value = _element_value(ev, rhs, lhs, target)
         else:
             value = ev.ev(rhs)
-        like = values.get("z") if kind == "elementwise" else None
+        like = values.get("z") if kind == "elementwise" or quantity == "limit" else None
         return _finish(value, target, lhs, kind, like), ev
 
     probe = _probe_values(allowed, fallback, kind)
@@ -451,7 +462,8 @@ def _reading(t, lhs, rhs, quantity, allowed, kind, fallback, functions):
             return value
         fn.__signature__ = inspect.Signature(
             [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names])
-    return Reading(canonical, {n: tuple(allowed[n]) for n in names}, fn, None, kind, list(notes))
+    shapes = {n: (allowed[n] if isinstance(allowed[n], str) else tuple(allowed[n])) for n in names}
+    return Reading(canonical, shapes, fn, None, kind, list(notes))
 
 
 def _sympy_reading(t, lhs, rhs, allowed):

@@ -58,6 +58,13 @@ class _Unsized(Exception):
     pass
 
 
+class _Call:
+    """A function written in the answer (F_θ), applied by juxtaposition: F_θ(x_i)."""
+
+    def __init__(self, fn, label):
+        self.fn, self.label = fn, label
+
+
 def _t(v):
     return torch.as_tensor(v, dtype=torch.float64)
 
@@ -275,6 +282,8 @@ class Evaluator:
             return Eye(None)
         if base == "e" and not s.subs and not s.hat and "e" not in self.allowed:
             return self.num(math.e) if self.mode != "sympy" else self.sp.E
+        if "D" in self.allowed and base in ("x", "y", "F") and not s.hat:
+            return self.data_symbol(node, s, base)
         if self.mode == "sympy" and base in ("b", "w", "x") and not s.hat and base not in self.allowed:
             return self.sp.Symbol(f"__{base}__", real=True)
         name = notation.symbol_name(base, s.hat, layer)
@@ -294,6 +303,19 @@ class Evaluator:
         if elems:
             return self.element(node, name, value, elems)
         return value
+
+    def data_symbol(self, node, s, base):
+        """1.5(e): x_i and y_i are the i-th rows of D and Y; F_θ is the network, called on x_i."""
+        if base == "F":
+            self.used["F"] = self.used["theta"] = True
+            net, theta = self.values["F"], self.values["theta"]
+            return _Call(lambda arg: torch.as_tensor(net(theta, arg), dtype=torch.float64), "F_θ")
+        table = "D" if base == "x" else "Y"
+        words = [atom_word(a) for sub in s.subs for it in script_items(sub) for a in flat_atoms(it)]
+        if len(words) != 1 or words[0] not in self.index or self.index[words[0]] is None:
+            self.unread(node, f"{base} without the index of a sum: write Σ_{{i=1}}^{{N}} … {base}_i")
+        self.used[table] = True
+        return self.values[table][self.index[words[0]]]
 
     def element(self, node, name, value, elems):
         """``z_{1,i}``, ``\\hat y_2``: one entry, or the entries the bound index runs over."""
@@ -319,6 +341,8 @@ class Evaluator:
             return flat[idx]
         if word in self.sizes or word in ("m", "K", "h", "n", "N", "d"):
             return flat[-1]
+        if value.dim() == 1 and word not in self.index:      # z_i for a 1-D z: every entry, in place
+            return value
         self.unread(node, f"the index {word} is not bound here (write the element form with its range)")
 
     def identity(self, node, atoms):
@@ -471,6 +495,10 @@ class Evaluator:
     entry = False      # inside an element form: every operation acts entry by entry
 
     def multiply(self, a, b, node):
+        if isinstance(a, _Call):
+            return a.fn(b)
+        if isinstance(b, _Call):
+            self.unread(node, "a function written after its argument")
         if self.mode == "sympy":
             return a * b
         if self.entry:
@@ -501,6 +529,13 @@ class Evaluator:
             return a * _scalar(b)
         if a.dim() == 1 or b.dim() == 1:
             return self.elementwise(a, b, "·")
+        if a.shape == b.shape and 1 in a.shape and a.shape[1] != b.shape[0]:
+            # two vectors of one shape whose matrix product is undefined: σ(z)(1 − σ(z)) is
+            # the only product they have, entry by entry; the reading says so
+            note = f"a product of two {a.shape[0]}×{a.shape[1]} vectors read entry by entry"
+            if note not in self.notes:
+                self.notes.append(note)
+            return a * b
         if a.shape[1] != b.shape[0]:
             raise ShapeError(f"size mismatch: a {tuple(a.shape)} matrix times a {tuple(b.shape)} matrix "
                              "do not multiply")
@@ -938,6 +973,8 @@ class Evaluator:
         op = str(node.children[0])
         scripts = [c for c in node.children[1:-1]]
         body = node.children[-1]
+        if op in ("\\argmin", "\\min") and "theta" in self.allowed and scripts:
+            return self.ev(body)            # arg min_θ J(θ): the objective is J
         if op == "\\max" or op == "\\min":
             return self.maxmin(node, op[1:], scripts, body)
         if op == "\\sum":

@@ -199,6 +199,10 @@ def clean(latex: str) -> Text:
     for d in DROP_COMMANDS:
         t = t.sub(r"(?<!\\)" + re.escape(d) + (r"(?![A-Za-z])" if d[-1].isalpha() else ""), " ")
     t = t.sub(r"\\dfrac|\\tfrac|\\cfrac", r"\\frac")
+    t = t.sub(r"\\arg\s*\\?(min|max)(?![A-Za-z])", r"\\arg\1 ")
+    t = t.sub(r"\\mathop\s*\{\s*\\arg(min|max)\s*\}", r"\\arg\1 ")
+    t = t.sub(r"\\arg\s*\\?(min|max)\b", r"\\arg\1 ")
+    t = t.sub(r"\\mathop\s*\{\s*\\arg(min|max)\s*\}", r"\\arg\1 ")
     t = t.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}")
     t = t.sub(r"\\frac\s*(\d)\s*(\\?[A-Za-z]+)", r"\\frac{\1}{\2}")
     t = t.sub(r"\\lVert|\\rVert|\\Vert|\\\|", r"\\| ")
@@ -224,6 +228,9 @@ def clean(latex: str) -> Text:
     t = t.sub(r"(?<![\\A-Za-z])(" + "|".join(PLAIN_WORDS) + r")(?![A-Za-z])",
               lambda m: WORDS.get(m.group(1).lower(), "\\" + m.group(1)) + " ")
     t = t.sub(r"\\ReLU\b|\\Relu\b|\\relu\b", r"\\relu ")
+    # a name in words as a subscript (ℓ_{\text{perceptron}}) or a remark in brackets: not maths
+    t = t.sub(r"_\{\s*\\TEXT\{[^}]*\}\s*\}", " ")
+    t = t.sub(r"\(\s*\\TEXT\{[^}]*\}\s*\)", " ")
     # "where …", trailing punctuation
     t = t.sub(r"\\TEXT\{\s*(where|with|for all|for|and|hence|so|since|i\.e\.)\b[^}]*\}.*$", " ", re.S)
     t = t.sub(r"\\in\s*\\reals\s*(\^\s*(\{[^{}]*\}|\S))?", " ")
