@@ -245,6 +245,8 @@ class Evaluator:
     def variable(self, node, name):
         if name in self.bound:
             name = self.bound[name]
+        if name not in self.allowed and name.startswith("dl_d") and "dJd" + name[4:] in self.allowed:
+            name = "dJd" + name[4:]            # 06 names ∂J/∂a dJda
         if name not in self.allowed:
             allowed = ", ".join(sorted(self.allowed)) or "none"
             self.unread(node, f"this answer may use only {allowed}; `{notation.pretty(name)}` is not one of them")
@@ -287,6 +289,8 @@ class Evaluator:
         if self.mode == "sympy" and base in ("b", "w", "x") and not s.hat and base not in self.allowed:
             return self.sp.Symbol(f"__{base}__", real=True)
         name = notation.symbol_name(base, s.hat, layer)
+        if layer is None and not s.hat and base in self.allowed and base in ("W", "b", "a", "x", "z"):
+            name = base                        # 06's layers: one W, one b
         if name is None and base in self.bound:
             name = base
 
@@ -459,7 +463,9 @@ class Evaluator:
             return a + b if op == "+" else a - b
         a, b = self.materialize(a, b), self.materialize(b, a)
         if not (_is_scalar(a) or _is_scalar(b)) and a.shape != b.shape:
-            raise ShapeError(f"sizes of {tuple(a.shape)} and {tuple(b.shape)} do not match for {op}")
+            # a bias b (1-D) added to each row of a batch (06's layout: one example per row)
+            if not ({a.dim(), b.dim()} == {1, 2} and a.shape[-1] == b.shape[-1]):
+                raise ShapeError(f"sizes of {tuple(a.shape)} and {tuple(b.shape)} do not match for {op}")
         if _is_scalar(a) and a.dim() > 0 and not _is_scalar(b):
             a = _scalar(a)
         if _is_scalar(b) and b.dim() > 0 and not _is_scalar(a):
@@ -975,6 +981,9 @@ class Evaluator:
         body = node.children[-1]
         if op in ("\\argmin", "\\min") and "theta" in self.allowed and scripts:
             return self.ev(body)            # arg min_θ J(θ): the objective is J
+        if op in ("\\argmax", "\\max") and "theta" in self.allowed and scripts:
+            self.notes.append("arg max of J read as arg min of −J")
+            return -self.ev(body)
         if op == "\\max" or op == "\\min":
             return self.maxmin(node, op[1:], scripts, body)
         if op == "\\sum":
