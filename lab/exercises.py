@@ -541,20 +541,26 @@ def _sizes_note(sizes):
     return f"(n, h, K) = ({n}, {h}, {K})"
 
 
+def _copies(values, names):
+    """Copies of the values a learner's function receives: the draws are computed once and kept
+    (:func:`_network_draws`), so an answer that writes into its arguments must not change them."""
+    return {k: values[k].clone() if isinstance(values[k], torch.Tensor) else values[k] for k in names}
+
+
 def _arguments(fn, allowed, values):
     """The keyword arguments the learner's function asks for, all of them allowed."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        return {k: values[k] for k in allowed}
+        return _copies(values, allowed)
     if any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        return {k: values[k] for k in allowed}
+        return _copies(values, allowed)
     names = [p.name for p in params.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     bad = [nm for nm in names if nm not in allowed]
     if bad:
         raise ValueError(f"uses {', '.join(bad)}, which the question does not allow; "
                          f"name your arguments from: {', '.join(allowed)}")
-    return {k: values[k] for k in names}
+    return _copies(values, names)
 
 
 def _judge_parts(parts, draws, question):
@@ -692,10 +698,12 @@ def _size_confusion(label, fn, allowed, key, question, raised):
     return _mistake(["sizes_dont_multiply"], label, f" (torch: {raised.describe()})")
 
 
+@functools.lru_cache(maxsize=None)
 def _network_draws(question, visible):
     """Per draw: the sizes, the values the learner's function may ask for (the data, the parameters
     and the ``visible`` true quantities), and [(keys, quantities)] for the true network (keys ())
-    and each mistaken one."""
+    and each mistaken one. Seeded, so computed once per question (a write-up judged equation by
+    equation asks for the same draws many times); the learner's code only ever sees copies."""
     draws = []
     for i, sizes in enumerate(DRAW_SIZES):
         d = _draw(question, sizes, seed=100 + i)

@@ -176,19 +176,19 @@ CATALOGUE = _catalogue(
             "it (close, but not equal)", ("written answers",)),
     Mistake("bias_grad_averaged", "the bias gradient averaged over the batch",
             "the 1/N of the mean is already inside the incoming gradient: collecting the rows' shares must "
-            "not divide again", ("student code",)),
+            "not divide again", ("classic",)),
     Mistake("bce_minus_missing", "the BCE loss without its minus sign",
             "the log of a probability is ≤ 0: cross-entropy puts a minus in front so that the loss is ≥ 0 "
-            "and falls as ŷ approaches y", ("written answers", "student code")),
+            "and falls as ŷ approaches y", ("written answers", "classic")),
     Mistake("output_form_at_input", "a derivative written for the output, fed the pre-activation",
             "the form written holds when its variable is the activation's output a = f(z); fed the "
             "pre-activation z it is a different function: write f′ in z, or feed it a", ("written answers",)),
     Mistake("bce_fused_gradient", "the fused gradient through the output σ given as ∂J/∂ŷ",
             "the form written already includes the output's σ′ (a gradient with respect to the logit); the "
             "gradient asked for is with respect to ŷ itself, and σ′ is multiplied in by the next step back",
-            ("student code",)),
+            ("classic",)),
     Mistake("local_derivative_only", "the local derivative ∂a/∂z returned without the incoming gradient",
-            "backward returns dJ/dz: the chain rule combines the local derivative with dJda", ("student code",)),
+            "backward returns dJ/dz: the chain rule combines the local derivative with dJda", ("classic",)),
 )
 
 

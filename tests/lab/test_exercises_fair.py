@@ -347,3 +347,14 @@ def test_every_formula_item_accepts_latex():
         assert sorted(ex.FORMULAS[check]) == sorted(params), check
         for p in params:
             assert ex.FORMULAS[check][p]["kind"] in ("tensor", "elementwise", "sympy")
+
+
+def test_an_answer_writing_into_its_arguments_leaves_the_kept_draws_alone():
+    """The network draws are computed once and kept: the learner's code gets copies."""
+    def vandal(dl_dyhat, dyhat_dz3):
+        out = dl_dyhat @ dyhat_dz3
+        dl_dyhat.zero_()
+        return out
+    assert ex.check_gradients(dl_db2=vandal, verbose=False).line.startswith("not answered yet: dl_dW1")
+    v = ex.check_gradients(dl_db2=lambda dl_dyhat, dyhat_dz3: dl_dyhat @ dyhat_dz3, verbose=False)
+    assert "correct so far: dl_db2" in v.line
