@@ -1,30 +1,43 @@
-"""Checks for the notebooks' exercises: the learner writes an answer as code, a check judges it.
+"""Checks for the notebooks' exercises: the learner writes an answer as code or as LaTeX, a check
+judges it.
 
 Every check
 
-* evaluates the answer **numerically** (on several random draws, with sizes n ≠ h ≠ K so that a
-  transpose or an identity of the wrong size cannot hide), never by reading or comparing text;
+* evaluates the answer **numerically** (on several random draws, with sizes n, h, K (and N) all
+  different and none equal to 2, so that a transpose, an identity of the wrong size or a factor K
+  cannot hide), never by comparing text;
 * compares it with a truth computed **independently**, from the forward definition of the network
   (autograd, ``torch.func.jacrev``, sympy's ``diff``, a simulated training step), so reading this
   file does not give the closed-form answers away;
-* prints ONE verdict line and returns a :class:`Verdict`:
+* prints ONE verdict line and returns a :class:`Verdict` (``status``, ``key``, ``line``, ``reading``):
 
-  - ``not answered yet``                       (the placeholder ``None``, or NotImplementedError)
-  - ``correct ...``
-  - ``wrong: <mistake name> — <hint>``          (a mistake of :mod:`lab.mistakes`, found by building
-    the value the answer would have with that mistake and comparing numbers)
-  - ``wrong shape: expected (a, b), got (c, d) ...``
-  - ``wrong: <what differs>``                   (anything else)
+  - ``not answered yet``              unanswered  (None, a stub returning None, NotImplementedError;
+    a partly answered exercise: ``not answered yet: <parts left> (correct so far: <parts right>)``)
+  - ``correct ...``                   correct
+  - ``wrong: <mistake name> — <hint>`` wrong, ``key`` set (a mistake of :mod:`lab.mistakes`, found by
+    building the value the answer would have with that mistake and comparing numbers)
+  - ``wrong shape: expected (a, b), got (c, d) ...``   shape
+  - ``wrong: <what differs>``         wrong, ``key`` None (anything else)
+  - ``unread: <quantity>: <where and why>``   unread (a LaTeX answer lab.latex could not read: never
+    a guess, never 'wrong')
 
-A check never raises on a wrong or absent answer (Run All does not stop on an exercise); it raises
-only when the notebook calls it wrongly (an unknown question name, say).
+The answer protocol is written once: :func:`_answer` calls the learner's code (not answered, raised,
+a torch size error), :func:`_each_part` judges an exercise of several parts, :func:`_check` prints
+and returns the verdict and reads LaTeX answers first. A check never raises on a wrong or absent
+answer (Run All does not stop on an exercise); it raises only when the notebook calls it wrongly (an
+unknown question name, say).
 
 Answer forms. Jacobians and gradients are *functions* of the variables the question allows (the
 check passes exactly the arguments the function names, and refuses a name the question does not
 allow); losses of question 1.4 are sympy expressions in ``z`` and ``y``; derivatives are functions
 of a tensor; the order of the training steps is a list of names from :data:`STEP_MENU`; the graph
-of 1.5(b) is an edge list; explanation items are predictions the check verifies by running the
-experiment.
+of 1.5(b) is an edge list; 1.3(c) is a prediction the check verifies by running the notebook's
+experiment (:func:`deep_gradient_experiment`).
+
+LaTeX. Wherever the answer is a formula (:data:`FORMULAS` lists the checks, their answer
+parameters, the kind of answer and the variables each may use, with their shapes), a Python ``str``
+is read as LaTeX by ``lab.latex.read`` and the same check judges the reading; the verdict line ends
+with how it was read (``— read as: …``).
 
 Rule for constant factors. Where the question fixes the function (the loss ℓ = ‖ŷ − y‖², the
 Jacobians, the layers of mlp.py), a constant factor is a mistake and is named (K ×, ½ ×, ...).

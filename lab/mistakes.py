@@ -79,7 +79,7 @@ CATALOGUE = _catalogue(
     Mistake("sigmoid_for_tanh", "σ used where f = tanh",
             "question 1.3 sets f = tanh: use tanh, and its own derivative, wherever f appears — not the logistic σ", ("written answers",)),
     Mistake("activation_derivative_missing", "the activation's derivative is missing",
-            "backward must multiply the incoming gradient by f′(z) element-wise", ("student code", "classic")),
+            "backward returns dJ/dz, not dJ/da: the chain rule still has the activation's own step to take", ("student code", "classic")),
     Mistake("activation_derivative_of_output", "the derivative is evaluated at the output instead of the input",
             "f′ is taken at the pre-activation z; a form written in the output a = f(z) is fed a, not f(a)",
             ("student code", "classic")),
@@ -124,7 +124,8 @@ CATALOGUE = _catalogue(
     Mistake("norm_not_squared", "the norm instead of its square",
             "‖ŷ − y‖² squares the norm: a sum of squares, no square root", ("classic",)),
     Mistake("grad_not_zeroed", "the gradients are not zeroed before backward",
-            "backward() adds into .grad: without zero_grad() before it the old gradient joins the new one",
+            "backward() adds into .grad rather than overwriting it: what does .grad still hold from the "
+            "last batch?",
             ("classic",)),
     Mistake("zero_grad_after_backward", "zero_grad() between backward() and step()",
             "it wipes the gradient backward() just computed, so the step changes nothing", ("classic",)),
@@ -152,7 +153,8 @@ CATALOGUE = _catalogue(
     Mistake("gelu_product_rule", "GELU′ without the product rule",
             "GELU(z) = z·Φ(z) is a product: differentiate both factors", ("written answers",)),
     Mistake("not_linear", "a map that is not linear counted as a linear transformation",
-            "a linear map sends 0 to 0 and u + v to f(u) + f(v); a translation or a ReLU does not",
+            "test the definition, f(au + bv) = a·f(u) + b·f(v) for all vectors and numbers: start with "
+            "what the map does to the zero vector",
             ("written answers", "classic")),
     Mistake("shared_node_duplicated", "a shared value drawn twice",
             "a value computed once is one node, however many operators use it",

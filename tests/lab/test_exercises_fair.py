@@ -189,7 +189,8 @@ def test_new_mistake_keys_are_in_the_catalogue():
 # =============================================================================
 ANSWERS_IN_HINTS = ["is 5 where z > 0", "is I_h", "2σ(2z)", "logit is 2z", "σ(1 − σ)", "put the slopes on its diagonal",
                     "a term in y·z", "everything but the largest entry vanishes", "two edges from x",
-                    "two outgoing edges", "He's weight gain is 2", "adds up the rows", "1×K row", "1 − a²"]
+                    "two outgoing edges", "He's weight gain is 2", "adds up the rows", "1×K row", "1 − a²",
+                    "a translation or a ReLU does not", "without zero_grad() before it", "by f′(z) element-wise"]
 
 
 @pytest.mark.parametrize("fragment", ANSWERS_IN_HINTS)
