@@ -231,8 +231,11 @@ def check_text(text: str) -> Result:
                                                                        f"({item or 'before 1.2'})"})
             continue
         judged = set()
+        single = list(ITEMS[item]) if len(ITEMS[item]) == 1 else None
         for eq, name, why in _lhs_quantities(m.latex):
             q = _quantity_for(item, name) if name else None
+            if q is None and single and name is None and why != "no left-hand side" and not why.startswith("could"):
+                q = single[0]          # θ* = arg min …, lim softmax(z/T) = …: the item's one quantity
             if q is None:
                 if m.display or name:
                     res.skipped.append({"latex": eq, "line": ln, "why": why or f"{latex.notation.pretty(name)} "

@@ -368,6 +368,9 @@ class Evaluator:
             self.unread(node, "δ needs two bound indices, as in (·)_{ij} = … δ_{ij}")
         return (self.index[words[0]] == self.index[words[1]]).to(torch.float64)
 
+    def n_identity(self, node):
+        return Eye(None)
+
     def n_ident(self, node):
         self.unread(node, "ℝ (a set) is not a value")
 
@@ -644,6 +647,8 @@ class Evaluator:
             if w and w[0] and w[0].isdigit() and s.base in notation.LAYERED and layer is None:
                 layer = int(w[0])
         name = notation.symbol_name(s.base, s.hat, layer)
+        if name is None and not s.hat and layer is None and len(s.base) == 1:
+            name = s.base                        # ∂J/∂a of 06's layers
         if name is None:
             self.unread(whole, f"`{s.base}` in this derivative is not a variable of the network")
         return name

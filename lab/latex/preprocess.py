@@ -228,6 +228,8 @@ def clean(latex: str) -> Text:
     t = t.sub(r"(?<![\\A-Za-z])(" + "|".join(PLAIN_WORDS) + r")(?![A-Za-z])",
               lambda m: WORDS.get(m.group(1).lower(), "\\" + m.group(1)) + " ")
     t = t.sub(r"\\ReLU\b|\\Relu\b|\\relu\b", r"\\relu ")
+    # θ* (the minimiser): a mark, not a power
+    t = t.sub(r"\^\s*(\{\s*(\\star|\\ast|\*)\s*\}|\\star|\\ast|\*)", " ")
     # a name in words as a subscript (ℓ_{\text{perceptron}}) or a remark in brackets: not maths
     t = t.sub(r"_\{\s*\\TEXT\{[^}]*\}\s*\}", " ")
     t = t.sub(r"\(\s*\\TEXT\{[^}]*\}\s*\)", " ")
