@@ -877,6 +877,9 @@ def check_forward(forward=None, question="1.2", *, z1=None, z2=None, z3=None, y_
     and the parameters, each later value a function of those and of the values before it
     (``z2(z1)``, ``z3(z2, W2, b2)``, ``y_hat(z3)``, ``ell(y_hat, y)``)."""
     _question(question)
+    if isinstance(forward, str):
+        return _verdict(UNREAD, "unread: forward: a LaTeX answer goes in the keyword of the value it gives: "
+                                "check_forward(z1=r'…', z2=r'…', z3=r'…', y_hat=r'…', ell=r'…'), each alone or together")
     given = dict(z1=z1, z2=z2, z3=z3, y_hat=y_hat, ell=ell)
     if forward is not None and any(v is not None for v in given.values()):
         raise TypeError("check_forward takes either forward or the values z1, ..., ell as keywords, not both")

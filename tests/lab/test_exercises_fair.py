@@ -359,3 +359,8 @@ def test_an_answer_writing_into_its_arguments_leaves_the_kept_draws_alone():
     assert ex.check_gradients(dl_db2=vandal, verbose=False).line.startswith("not answered yet: dl_dW1")
     v = ex.check_gradients(dl_db2=lambda dl_dyhat, dyhat_dz3: dl_dyhat @ dyhat_dz3, verbose=False)
     assert "correct so far: dl_db2" in v.line
+
+
+def test_forward_given_as_one_latex_string_says_where_it_goes():
+    v = ex.check_forward(r"z_1 = W^{(1)} x + b^{(1)}", verbose=False)
+    assert v.status == "unread" and "check_forward(z1=" in v.line
