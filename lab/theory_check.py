@@ -93,7 +93,10 @@ class Position:
 
     def heading(self, text):
         low = text.lower()
-        m = re.search(r"(?<![\d.])1\.([1-5])(?!\d)", text)
+        if re.search(r"\bpart\s+1\.\d", low):     # "Changes in (Part 1.2 (d))" inside 1.3: a reference
+            return
+        # the item's number opens the heading ("## 1.3 (b): …", "Problem 1.2"), it is not quoted later
+        m = re.match(r"^[\s#*\\]*(?:(?:sub)*section\*?\{)?\s*(?:problem\s+|question\s+)?1\.([1-5])(?!\d)", low)
         title = next((sec for pat, sec in TITLES if re.search(pat, low)), None)
         if m or (title and not re.search(r"\(\s*[a-e]\s*\)|problem\s+[a-e]\b", low)):
             # the title wins over the number: an older template's "1.4 Conceptual Questions" is 1.5

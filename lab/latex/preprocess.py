@@ -167,6 +167,16 @@ def _pair(t: Text, pattern, opening, closing) -> Text:
     return t.sub(pattern, repl)
 
 
+def _drop_trailing_prose(t: Text) -> Text:
+    """"… where h is the width": a remark in words at the top level ends the formula (inside a
+    cases environment, "for z > 0" is a condition and stays)."""
+    for m in re.finditer(r"\\TEXT\{\s*(where|with|for all|for|and|hence|so|since|i\.e\.)\b[^}]*\}", t.s):
+        before = t.s[:m.start()]
+        if len(re.findall(r"\\begin\{", before)) == len(re.findall(r"\\end\{", before)):
+            return Text(t.s[:m.start()], t.cols[:m.start()])
+    return t
+
+
 def clean(latex: str) -> Text:
     """The learner's math with decorations removed and spellings unified (see the module doc)."""
     t = Text(latex)
@@ -175,6 +185,7 @@ def clean(latex: str) -> Text:
     t = t.sub(r"\$\$|\$|\\\[|\\\]|\\\(|\\\)", " ")
     t = t.sub(r"\\(?:begin|end)\{(" + "|".join(re.escape(e) for e in ALIGN_ENVS) + r")\}(\{\d+\})?", " ")
     t = t.sub(r"\\tag\*?\{[^}]*\}|\\label\{[^}]*\}", " ")
+    t = t.sub(r"\\q?quad\s*\(\s*\d+(\.\d+)?\s*\)", " ")              # an equation number: \quad (2)
     for cmd in ("boxed", "underbrace", "overbrace", "cancel", "bcancel", "color", "textcolor", "phantom"):
         if cmd in ("color",):
             t = t.sub(r"\\color\{[^}]*\}", " ")
@@ -234,7 +245,7 @@ def clean(latex: str) -> Text:
     t = t.sub(r"_\{\s*\\TEXT\{[^}]*\}\s*\}", " ")
     t = t.sub(r"\(\s*\\TEXT\{[^}]*\}\s*\)", " ")
     # "where …", trailing punctuation
-    t = t.sub(r"\\TEXT\{\s*(where|with|for all|for|and|hence|so|since|i\.e\.)\b[^}]*\}.*$", " ", re.S)
+    t = _drop_trailing_prose(t)
     t = t.sub(r"\\in\s*\\reals\s*(\^\s*(\{[^{}]*\}|\S))?", " ")
     t = t.sub(r"[\s.,;]*$", "")
     # one-character scripts become braced: x^T -> x^{T}, z_1 -> z_{1}, W^\top -> W^{\top}

@@ -189,3 +189,11 @@ def test_power_of_a_matrix_is_not_guessed():
 def test_left_hand_side_naming_another_quantity_is_unread():
     with pytest.raises(Unread, match="names ∂ℓ/∂W⁽²⁾"):
         read(r"\frac{\partial \ell}{\partial W^{(2)}} = x", quantity="dl_dW1", allowed=NET)
+
+
+def test_words_in_cases_are_conditions_but_trailing_prose_is_dropped():
+    r, got, v = evaluate(r"\frac{\partial z_2}{\partial z_1} = \begin{cases} 5 & \text{for } z_1 > 0 \\ 0 & "
+                         r"\text{for } z_1 \leq 0 \end{cases} \quad (2)", "dz2_dz1")
+    assert torch.equal(got, 5.0 * (v["z1"] > 0))          # a vector: the check names diagonal_as_vector
+    r, got, v = evaluate(r"z_2 = 5(z_1)^+ \text{ where } z_1 \text{ is the pre-activation}", "z2")
+    assert torch.allclose(got, 5 * torch.relu(v["z1"]))

@@ -91,3 +91,12 @@ def test_tex_write_up_with_an_older_template_heading(tmp_path):
 def test_a_missing_file_is_a_clear_error(tmp_path, capsys):
     assert theory_check.main([str(tmp_path / "nope.md")]) == 2
     assert "is not a file" in capsys.readouterr().err
+
+
+def test_headings_quoting_another_item_do_not_move_the_position():
+    pos = theory_check.Position()
+    for heading, item in [("## 1.3 Classification Task", "1.3"), ("## (a) Changes for MSE Loss", "1.3a"),
+                          ("#### Changes in Elements (Part 1.2 (d))", "1.3a"), ("## 1.3 (b): BCE", "1.3b"),
+                          ("1.4 Conceptual Questions", "1.5"), ("(c) Draw the derivatives", "1.5c")]:
+        pos.heading(heading)
+        assert pos.item() == item, heading
