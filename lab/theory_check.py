@@ -62,6 +62,10 @@ LAYER_ROWS = {"linear_1": "z1", "linear1": "z1", "f": "z2", "linear_2": "z3", "l
               "loss": "ell"}
 
 
+# an equation without a named left-hand side belongs to a one-quantity item when it shows its sign
+SINGLE_SIGNS = {"limit": r"\\lim", "objective": r"\\argmin|\\min|\\sum"}
+
+
 @dataclass
 class Math:
     latex: str
@@ -181,6 +185,10 @@ def _lhs_quantities(latex_text):
         if len(exprs) < 2:
             out.append((t.s, None, "no left-hand side"))
             continue
+        rels = [str(c.children[0]) for c in tree.children if getattr(c, "data", None) == "rel"]
+        if rels and rels[0] == "\\leftarrow":
+            out.append((t.s, None, "an update rule (←), not a formula the item asks for"))
+            continue
         lhs = latex.read_lhs(exprs[0])
         out.append((t.s, lhs.name, None if lhs.name else "its left-hand side names no quantity"))
     return out
@@ -237,7 +245,8 @@ def check_text(text: str) -> Result:
         single = list(ITEMS[item]) if len(ITEMS[item]) == 1 else None
         for eq, name, why in _lhs_quantities(m.latex):
             q = _quantity_for(item, name) if name else None
-            if q is None and single and name is None and why != "no left-hand side" and not why.startswith("could"):
+            if q is None and single and name is None and why == "its left-hand side names no quantity" \
+                    and re.search(SINGLE_SIGNS.get(single[0], "(?!)"), eq):
                 q = single[0]          # θ* = arg min …, lim softmax(z/T) = …: the item's one quantity
             if q is None:
                 if m.display or name:

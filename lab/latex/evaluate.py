@@ -844,7 +844,7 @@ class Evaluator:
             for c in conds:
                 if isinstance(c, Token) and c.type == "TEXT" or isinstance(c, Tree) and c.data == "ctext":
                     tok = c if isinstance(c, Token) else c.children[0]
-                    body = str(tok)[len("\\TEXT{"):-1]
+                    body = str(tok)[len("\\TEXT{"):-1].strip().rstrip(".,;")
                     if self.TEXT_OTHERWISE.match(body):
                         otherwise = True
                     elif self.TEXT_FILLER.match(body):
