@@ -522,7 +522,12 @@ class _Render:
         return {"\\ell": "ℓ", "\\theta": "θ", "\\alpha": "α", "\\eta": "η", "\\delta": "δ"}.get(s, s.lstrip("\\"))
 
     def r_hat(self, n):
-        return self.go(script_items(n.children[1])[0]) + "\u0302"
+        inner = script_items(n.children[1])[0]
+        if isinstance(inner, Tree) and inner.data == "subscript":       # \hat{y_i}: ŷ_i
+            return self.go(Tree("subscript", [Tree("hat", [n.children[0], Tree("script", [Tree("sitems", [inner.children[0]])])]),
+                                              inner.children[1]]))
+        base = self.go(inner)
+        return {"y": "ŷ", "z": "ẑ"}.get(base, base + "\u0302")
 
     def r_paren(self, n):
         return f"({self.go(n.children[0])})"
@@ -609,6 +614,9 @@ class _Render:
         f, *args = n.children
         return f"{self.go(f)}({', '.join(self.go(a) for a in args)})"
 
+    def r_bigop_call(self, n):
+        return ""
+
     def r_fcall_bare(self, n):
         return f"{self.go(n.children[0])}({self.go(Tree('sym', [n.children[1]]))})"
 
@@ -634,6 +642,7 @@ class _Render:
             v, *conds = row.children
             cs = [self.go(c) for c in conds if not (isinstance(c, Tree) and c.data == "ccomma")]
             cs = [re.sub(r"\\TEXT\{\s*(.*?)\s*\}", r"\1", c) for c in cs]
+            cs = [c for c in cs if c.lower().strip(" ,.") not in ("if", "for", "when", "")]
             rows.append(f"{self.go(v)} if {' '.join(cs)}" if cs else self.go(v))
         return "{" + "; ".join(rows) + "}"
 
@@ -657,7 +666,8 @@ class _Render:
         sym = {"sum": "Σ", "prod": "Π"}.get(op, op)
         scripts = n.children[1:-1]
         lim = "".join(f"_{{{', '.join(self.go(i) for i in script_items(s))}}}" for s in scripts[:1])
-        return f"{sym}{lim} {self.go(n.children[-1])}"
+        body = self.go(n.children[-1])
+        return f"{sym}{lim}{body}" if body.startswith("(") and not lim else f"{sym}{lim} {body}"
 
     def r_kronecker(self, n):
         return "δ_" + "".join(self.go(i) for i in script_items(n.children[0]))
