@@ -13,8 +13,11 @@ GRAMMAR = Path(__file__).with_name("grammar.lark")
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
     """The LALR parser (building it takes a moment; every reading reuses it)."""
-    return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual", propagate_positions=True, cache=True,
-                maybe_placeholders=False)
+    options = dict(parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+    try:
+        return Lark(GRAMMAR.read_text(), cache=True, **options)     # the tables cached in the temp folder
+    except OSError:                                                  # no writable temp folder: build them
+        return Lark(GRAMMAR.read_text(), **options)
 
 
 def parse(s: str):
