@@ -66,6 +66,7 @@ from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import autograd_grad, cmp, fmt_err, numerical_grad
 from lab.theory import show
+from lab.latex.widget import latex_box
 
 torch.set_default_dtype(torch.float64)   # float64: comparisons are exact to ~1e-15
 torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
@@ -181,8 +182,13 @@ exercises.check_forward(my_forward)
 # %% tags=["exercise"]
 # The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
 # $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
-my_z3_latex = None        # your LaTeX, e.g. r"\boldsymbol{z}_3 = \ldots"
+my_z3_latex = None        # your LaTeX, e.g. r"z_3 = \ldots"
 exercises.check_forward(z3=my_z3_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_forward, "z3")
 
 # %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
 # #### Worked answer (open it after you have tried)
@@ -289,8 +295,13 @@ exercises.check_gradients(my_dl_dW1, my_dl_db1, my_dl_dW2, my_dl_db2)
 # %% tags=["exercise"]
 # The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
 # $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
-my_dl_dW1_latex = None        # your LaTeX, e.g. r"\frac{\partial \ell}{\partial \boldsymbol{W}^{(1)}} = \ldots"
+my_dl_dW1_latex = None        # your LaTeX, e.g. r"\partial \ell / \partial W^{(1)} = \ldots"
 exercises.check_gradients(dl_dW1=my_dl_dW1_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_gradients, "dl_dW1")
 
 
 # %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
@@ -414,6 +425,11 @@ exercises.check_gradients(dl_dW1=lambda x, W2, dl_dyhat, dz2_dz1, dyhat_dz3: x @
     dl_dW2=lambda x, W1, b1, dl_dyhat, dyhat_dz3: 5 * torch.relu(W1 @ x + b1) @ (dl_dyhat @ dyhat_dz3),
     dl_db2=lambda dl_dyhat, dyhat_dz3: dl_dyhat @ dyhat_dz3)
 
+# the same answer for ∂ℓ/∂W⁽¹⁾ as it would be written in theory.tex: the check reads the LaTeX and says how
+exercises.check_gradients(dl_dW1=r"\frac{\partial \ell}{\partial \boldsymbol{W}^{(1)}} = \boldsymbol{x}\,"
+                                 r"\frac{\partial \ell}{\partial \hat{\boldsymbol{y}}}\frac{\partial \hat{\boldsymbol{y}}}{\partial \boldsymbol{z}_3}"
+                                 r"\boldsymbol{W}^{(2)}\frac{\partial \boldsymbol{z}_2}{\partial \boldsymbol{z}_1}")
+
 # %% tags=["solution"]
 # 1.2(c) with this data point's numbers (n = 3, h = 4, K = 2): each product, the shapes of its factors under it
 def product(label, *factors):
@@ -458,8 +474,86 @@ for name, g in ours.items():
     ref = net.grads[f"dJd{name}"]
     assert cmp(f"mlp dJd{name}", g.T.reshape(ref.shape), ref)
 
+
 # %% [markdown]
-# ### A second, independent check: centred finite differences, and ReLU's kink
+# ## 1.2(d) The elements of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$, $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$ and $\partial\ell/\partial\hat{\boldsymbol{y}}$
+#
+# **Exercise.** Write the three Jacobians as functions: `dz2_dz1(z1)` ($h\times h$), `dyhat_dz3(z3)` ($K\times K$) and
+# `dl_dyhat(y_hat, y)` ($1\times K$); `z1`, `z3`, `y_hat`, `y` are column vectors.
+
+# %% tags=["exercise"]
+def my_dz2_dz1(z1):
+    return None
+
+
+def my_dyhat_dz3(z3):
+    return None
+
+
+def my_dl_dyhat(y_hat, y):
+    return None
+
+
+exercises.check_jacobians(my_dz2_dz1, my_dyhat_dz3, my_dl_dyhat)
+
+# %% tags=["exercise"]
+# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
+# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
+my_dl_dyhat_latex = None        # your LaTeX, e.g. r"\partial \ell / \partial \hat{y} = \ldots"
+exercises.check_jacobians(dl_dyhat=my_dl_dyhat_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_jacobians, "dl_dyhat")
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
+# $f$ acts element by element, so $z_{2,i}$ depends on $z_{1,i}$ only and the Jacobian is diagonal. The slope of
+# $5\,\mathrm{ReLU}$ is **5** where the unit is active (not 1):
+#
+# $$\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1} = \mathrm{diag}\big(5\cdot\mathbb{1}[z_{1,1}>0],\ \dots,\ 5\cdot\mathbb{1}[z_{1,h}>0]\big)\in\mathbb{R}^{h\times h},
+# \qquad \left(\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1}\right)_{ij} = \begin{cases}5 & i=j,\ z_{1,i}>0\\ 0 & \text{otherwise}\end{cases}$$
+#
+# (at $z_{1,i}=0$ we take 0, as PyTorch does),
+#
+# $$\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3} = I_K\in\mathbb{R}^{K\times K},
+# \qquad
+# \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}} = 2(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top
+# = \big[2(\hat y_1-y_1),\ \dots,\ 2(\hat y_K-y_K)\big]\in\mathbb{R}^{1\times K}.$$
+#
+# `torch.autograd.functional.jacobian` of a function from $\mathbb{R}^p$ to $\mathbb{R}^m$ returns the $m\times p$ matrix
+# with rows = outputs — numerator layout. For a scalar output it returns the input's shape $(K,)$, which we
+# read as the $1\times K$ row.
+
+# %% tags=["solution"]
+z3 = y_hat                                                  # g = identity
+J_f = jacobian(lambda z: 5 * torch.relu(z), z1.flatten())
+J_g = jacobian(lambda z: z, z3.flatten())
+J_l = jacobian(lambda yh: ((yh - y.flatten()) ** 2).sum(), y_hat.flatten()).reshape(1, K)
+
+assert cmp("dz2/dz1", dz2_dz1, J_f)
+assert cmp("dŷ/dz3", dyhat_dz3, J_g)
+assert cmp("dl/dŷ", dl_dyhat, J_l)
+assert set(torch.diagonal(dz2_dz1).tolist()) == {0.0, 5.0}, "diagonal entries must be 0 or 5"
+show("dz2/dz1", dz2_dz1, 1)
+show("dŷ/dz3", dyhat_dz3, 1)
+show("dl/dŷ", dl_dyhat)
+
+exercises.check_jacobians(dz2_dz1=lambda z1: torch.diag(5.0 * (z1.flatten() > 0)),
+                          dyhat_dz3=lambda z3: torch.eye(z3.shape[0]),
+                          dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T)
+
+# %% [markdown] tags=["solution"]
+# **Summary.** Forward: $\boldsymbol{z}_1\in\mathbb{R}^h$, $\boldsymbol{z}_2 = 5\boldsymbol{z}_1^+$, $\hat{\boldsymbol{y}} = \boldsymbol{z}_3\in\mathbb{R}^K$.
+# Backward (numerator layout): $\partial\ell/\partial\boldsymbol{W}^{(2)}$ is $h\times K$, $\partial\ell/\partial\boldsymbol{W}^{(1)}$ is $n\times h$,
+# bias derivatives are rows; `.grad` is their transpose. Notebook 02 changes $f$, $g$ and the loss;
+# notebook 05 shows what the checks above print when one of these formulas is written wrong.
+
+# %% [markdown]
+# ## After 1.2: a second, independent check — centred finite differences, and ReLU's kink
 #
 # Autograd is one reference; the forward pass alone gives another. For each parameter entry $\theta_i$,
 # $\big(\ell(\theta+\varepsilon\boldsymbol{e}_i)-\ell(\theta-\varepsilon\boldsymbol{e}_i)\big)/2\varepsilon$ equals $\partial\ell/\partial\theta_i$ up to $O(\varepsilon^2)$: the centred difference
@@ -528,75 +622,3 @@ assert kink_errors[0.0] > 0.5 and kink_errors[0.3 * eps] > 0.1, "straddling the 
 assert abs(at_kink - active / 2) < 1e-3 * abs(active), "at the kink: the average of 0 and the active-side slope"
 assert active / 2 < beside < active, "just beside it: a mixture of the two"
 assert kink_errors[10 * eps] < 1e-4, "beyond ε from the kink, the two agree again"
-
-# %% [markdown]
-# ## 1.2(d) The elements of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$, $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$ and $\partial\ell/\partial\hat{\boldsymbol{y}}$
-#
-# **Exercise.** Write the three Jacobians as functions: `dz2_dz1(z1)` ($h\times h$), `dyhat_dz3(z3)` ($K\times K$) and
-# `dl_dyhat(y_hat, y)` ($1\times K$); `z1`, `z3`, `y_hat`, `y` are column vectors.
-
-# %% tags=["exercise"]
-def my_dz2_dz1(z1):
-    return None
-
-
-def my_dyhat_dz3(z3):
-    return None
-
-
-def my_dl_dyhat(y_hat, y):
-    return None
-
-
-exercises.check_jacobians(my_dz2_dz1, my_dyhat_dz3, my_dl_dyhat)
-
-# %% tags=["exercise"]
-# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
-# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
-my_dl_dyhat_latex = None        # your LaTeX, e.g. r"\frac{\partial \ell}{\partial \hat{\boldsymbol{y}}} = \ldots"
-exercises.check_jacobians(dl_dyhat=my_dl_dyhat_latex)
-
-# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
-# #### Worked answer (open it after you have tried)
-
-# %% [markdown] tags=["solution"]
-# $f$ acts element by element, so $z_{2,i}$ depends on $z_{1,i}$ only and the Jacobian is diagonal. The slope of
-# $5\,\mathrm{ReLU}$ is **5** where the unit is active (not 1):
-#
-# $$\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1} = \mathrm{diag}\big(5\cdot\mathbb{1}[z_{1,1}>0],\ \dots,\ 5\cdot\mathbb{1}[z_{1,h}>0]\big)\in\mathbb{R}^{h\times h},
-# \qquad \left(\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1}\right)_{ij} = \begin{cases}5 & i=j,\ z_{1,i}>0\\ 0 & \text{otherwise}\end{cases}$$
-#
-# (at $z_{1,i}=0$ we take 0, as PyTorch does),
-#
-# $$\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3} = I_K\in\mathbb{R}^{K\times K},
-# \qquad
-# \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}} = 2(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top
-# = \big[2(\hat y_1-y_1),\ \dots,\ 2(\hat y_K-y_K)\big]\in\mathbb{R}^{1\times K}.$$
-#
-# `torch.autograd.functional.jacobian` of a function from $\mathbb{R}^p$ to $\mathbb{R}^m$ returns the $m\times p$ matrix
-# with rows = outputs — numerator layout. For a scalar output it returns the input's shape $(K,)$, which we
-# read as the $1\times K$ row.
-
-# %% tags=["solution"]
-z3 = y_hat                                                  # g = identity
-J_f = jacobian(lambda z: 5 * torch.relu(z), z1.flatten())
-J_g = jacobian(lambda z: z, z3.flatten())
-J_l = jacobian(lambda yh: ((yh - y.flatten()) ** 2).sum(), y_hat.flatten()).reshape(1, K)
-
-assert cmp("dz2/dz1", dz2_dz1, J_f)
-assert cmp("dŷ/dz3", dyhat_dz3, J_g)
-assert cmp("dl/dŷ", dl_dyhat, J_l)
-assert set(torch.diagonal(dz2_dz1).tolist()) == {0.0, 5.0}, "diagonal entries must be 0 or 5"
-show("dz2/dz1", dz2_dz1, 1)
-show("dŷ/dz3", dyhat_dz3, 1)
-show("dl/dŷ", dl_dyhat)
-
-exercises.check_jacobians(dz2_dz1=lambda z1: torch.diag(5.0 * (z1.flatten() > 0)),
-                          dyhat_dz3=lambda z3: torch.eye(z3.shape[0]),
-                          dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T)
-
-# %% [markdown] tags=["solution"]
-# **Summary.** Forward: $\boldsymbol{z}_1\in\mathbb{R}^h$, $\boldsymbol{z}_2 = 5\boldsymbol{z}_1^+$, $\hat{\boldsymbol{y}} = \boldsymbol{z}_3\in\mathbb{R}^K$.
-# Backward (numerator layout): $\partial\ell/\partial\boldsymbol{W}^{(2)}$ is $h\times K$, $\partial\ell/\partial\boldsymbol{W}^{(1)}$ is $n\times h$,
-# bias derivatives are rows; `.grad` is their transpose. Notebook 02 changes $f$, $g$ and the loss;
-# notebook 05 shows what the checks above print when one of these formulas is written wrong.

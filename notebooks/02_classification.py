@@ -40,6 +40,7 @@ from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import autograd_grad, cmp, fmt_err, numerical_grad
 from lab.theory import show
+from lab.latex.widget import latex_box
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
@@ -79,8 +80,13 @@ exercises.check_forward(my_forward, question="1.3a")
 # %% tags=["exercise"]
 # The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
 # $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
-my_y_hat_latex = None        # your LaTeX, e.g. r"\hat{\boldsymbol{y}} = \ldots"
+my_y_hat_latex = None        # your LaTeX, e.g. r"\hat{y} = \ldots"
 exercises.check_forward(y_hat=my_y_hat_latex, question="1.3a")
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_forward, "y_hat", question="1.3a")
 
 
 # %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
@@ -138,8 +144,13 @@ exercises.check_gradients(my_dl_dW1, my_dl_db1, my_dl_dW2, my_dl_db2, question="
 # %% tags=["exercise"]
 # The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
 # $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
-my_dl_dW2_latex = None        # your LaTeX, e.g. r"\frac{\partial \ell}{\partial \boldsymbol{W}^{(2)}} = \ldots"
+my_dl_dW2_latex = None        # your LaTeX, e.g. r"\partial \ell / \partial W^{(2)} = \ldots"
 exercises.check_gradients(dl_dW2=my_dl_dW2_latex, question="1.3a")
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_gradients, "dl_dW2", question="1.3a")
 
 # %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
 # #### Worked answer (open it after you have tried)
@@ -301,8 +312,13 @@ exercises.check_bce_gradient(my_dl_dyhat, my_dl_dz3)
 # %% tags=["exercise"]
 # The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
 # $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
-my_dl_dyhat_bce_latex = None        # your LaTeX, e.g. r"\frac{\partial \ell}{\partial \hat{\boldsymbol{y}}} = \ldots"
+my_dl_dyhat_bce_latex = None        # your LaTeX, e.g. r"\partial \ell / \partial \hat{y} = \ldots"
 exercises.check_bce_gradient(dl_dyhat=my_dl_dyhat_bce_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_bce_gradient, "dl_dyhat")
 
 # %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
 # #### Worked answer (open it after you have tried)
@@ -474,43 +490,13 @@ my_keeps_scale = None      # a set of names, e.g. {"..."}
 exercises.check_deep_gradients(my_keeps_scale)
 
 # %%
-def deep_gradient_experiment(depth=20, width=64, batch=128, seed=0):
-    """1.3(c) in one seeded run. For each net (activation, weight variance v/fan-in): one forward and
-    backward pass; per layer the backward signal ‖∂L/∂z_l‖, the slopes f′(z_l), the fraction of units
-    whose slope is below 0.1, and the per-layer gain ‖∂L/∂z_l‖²/‖∂L/∂z_(l+1)‖² against its prediction
-    v·E[f′(z_l)²]. Every net sees the same inputs, targets and read-out, and the same random matrices
-    (scaled by its √v): only the activation and the scale differ."""
-    acts = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
-    nets = {"sigmoid": ("sigmoid", 1.0), "tanh": ("tanh", 1.0), "relu": ("relu", 2.0),
-            "tanh, v = 4": ("tanh", 4.0), "tanh, v = 9": ("tanh", 9.0)}
-    gen = torch.Generator().manual_seed(seed)
-    base = [torch.randn(width, width, generator=gen, dtype=torch.float64) / math.sqrt(width) for _ in range(depth)]
-    readout = torch.randn(1, width, generator=gen, dtype=torch.float64) / math.sqrt(width)
-    X = torch.randn(batch, width, generator=gen, dtype=torch.float64)
-    T = torch.rand(batch, 1, generator=gen, dtype=torch.float64) * 2 - 1       # targets in (−1, 1): g = tanh
-    results = {}
-    for name, (act, v) in nets.items():
-        f, hidden, pre = acts[act], X, []
-        for W in base:
-            z = (hidden @ (math.sqrt(v) * W).T).requires_grad_(True)
-            pre.append(z)
-            hidden = f(z)
-        loss = F.mse_loss(torch.tanh(hidden @ readout.T), T)
-        signal = [g.norm().item() for g in torch.autograd.grad(loss, pre)]          # ‖∂L/∂z_l‖
-        slopes = [torch.autograd.grad(f(z).sum(), z)[0] for z in pre]             # f′(z_l), by autograd
-        results[name] = dict(activation=act, v=v, signal=signal,
-                             saturated=[(s < 0.1).double().mean().item() for s in slopes],
-                             gain=[(signal[l] / signal[l + 1]) ** 2 for l in range(depth - 1)],
-                             predicted=[v * s.pow(2).mean().item() for s in slopes[:-1]],
-                             slopes=slopes, pre=[z.detach() for z in pre])
-    return results
-
-
 def geometric_mean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
-deep = deep_gradient_experiment()
+# the experiment lives in lab.exercises (exercises.deep_gradient_experiment), so that the check of the exercise
+# above runs exactly this run: same nets, same seed, same numbers
+deep = exercises.deep_gradient_experiment()
 ratio = {name: r["signal"][0] / r["signal"][-1] for name, r in deep.items()}
 print(f"{'net':<13}{'v':>3}{'‖∂L/∂z₁‖/‖∂L/∂z₂₀‖':>21}{'gain per layer':>16}{'v·E[f′²]':>10}")
 for name, r in deep.items():
@@ -628,6 +614,7 @@ assert 1 / 3 <= ratio["relu"] <= 3 and 0.8 < gain["relu"] < 1.25, "ReLU at He's 
 saturated = {name: sum(deep[name]["saturated"][1:]) / 19 for name in ["tanh", "tanh, v = 4", "tanh, v = 9"]}
 assert saturated["tanh"] < 0.02 < 0.1 < saturated["tanh, v = 4"] < saturated["tanh, v = 9"], saturated
 assert torch.all(relu_slopes[relu_active] == 1) and torch.all(relu_slopes[~relu_active] == 0)
-keeps_scale = {name for name in ["sigmoid", "tanh", "relu"] if 1 / 3 <= ratio[name] <= 3}
-print("keeps its size over 20 layers:", sorted(keeps_scale))
-exercises.check_deep_gradients(keeps_scale)
+keeps = {name for name in ["sigmoid", "tanh", "relu"] if 1 / 3 <= ratio[name] <= 3}
+assert keeps == exercises.keeps_scale(deep)
+print("keeps its size over 20 layers:", sorted(keeps))
+exercises.check_deep_gradients(keeps)

@@ -55,6 +55,7 @@ from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import cmp
 from lab.theory import fmt
+from lab.latex.widget import latex_box
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
@@ -108,6 +109,11 @@ exercises.check_loss("perceptron", my_L_perceptron)
 # $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
 my_L_perceptron_latex = None        # your LaTeX, e.g. r"L(z, y) = \ldots"
 exercises.check_loss("perceptron", my_L_perceptron_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_loss, "L", which="perceptron")
 
 # %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
 # #### Worked answer (open it after you have tried)
@@ -181,6 +187,11 @@ exercises.check_loss("adaline", my_L_adaline)
 my_L_adaline_latex = None        # your LaTeX, e.g. r"L(z, y) = \ldots"
 exercises.check_loss("adaline", my_L_adaline_latex)
 
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_loss, "L", which="adaline")
+
 # %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
 # #### Worked answer (open it after you have tried)
 
@@ -224,6 +235,11 @@ exercises.check_loss("logistic", my_L_logistic)
 # $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
 my_L_logistic_latex = None        # your LaTeX, e.g. r"L(z, y) = \ldots"
 exercises.check_loss("logistic", my_L_logistic_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_loss, "L", which="logistic")
 
 # %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
 # #### Worked answer (open it after you have tried)

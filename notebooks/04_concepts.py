@@ -38,6 +38,7 @@ from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import autograd_grad, cmp
 from lab.theory import fmt, show
+from lab.latex.widget import latex_box
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
@@ -61,8 +62,13 @@ exercises.check_softmax_limit(my_limit)
 # %% tags=["exercise"]
 # The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
 # $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
-my_limit_latex = None        # your LaTeX, e.g. r"\lim_{T\to 0}\mathrm{softmax}_T(\boldsymbol{z}) = \ldots"
+my_limit_latex = None        # your LaTeX, e.g. r"\lim_{T \to 0} \ldots"
 exercises.check_softmax_limit(my_limit_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_softmax_limit, "limit")
 
 # %% [markdown]
 # **Your explanation (in words).** The homework asks you to *explain* why softmax is really a soft argmax. Write your
@@ -348,8 +354,13 @@ exercises.check_derivatives(my_relu_prime, my_leaky_relu_prime, my_softplus_prim
 # %% tags=["exercise"]
 # The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
 # $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
-my_relu_prime_latex = None        # your LaTeX, e.g. r"\mathrm{ReLU}'(z) = \begin{cases} \ldots \end{cases}"
+my_relu_prime_latex = None        # your LaTeX, e.g. r"\mathrm{ReLU}'(z) = \ldots"
 exercises.check_derivatives(relu=my_relu_prime_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_derivatives, "relu")
 
 # %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
 # #### Worked answer (open it after you have tried)
@@ -605,6 +616,11 @@ exercises.check_objective(my_objective)
 # $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
 my_objective_latex = None        # your LaTeX, e.g. r"\theta^* = \arg\min_\theta \ldots"
 exercises.check_objective(my_objective_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_objective, "objective")
 
 # %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
 # #### Worked answer (open it after you have tried)
