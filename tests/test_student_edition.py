@@ -413,6 +413,14 @@ def test_edition_notebook_runs_in_a_fresh_kernel(edition, sources, stem, monkeyp
     for i in exercises:
         assert _stdout(nb.cells[i]).strip().splitlines()[-1:] == [NOT_ANSWERED], \
             f"{stem} exercise cell {i} printed {_stdout(nb.cells[i])!r}"
+    # what both editions share prints the same in both: a shared cell's text output in the edition equals the
+    # full notebook's stored one (so the prose around it, written once, fits both: 01's kink table, say)
+    stored = {c.source: _stdout(c) for c in nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4).cells
+              if c.cell_type == "code" and not set(_tags(c)) & {"exercise", "solution", "nbval-ignore-output"}}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source in stored and "NBVAL_IGNORE_OUTPUT" not in cell.source:
+            assert _stdout(cell) == stored[cell.source], f"{stem}: a shared cell prints differently in the edition:\n" \
+                f"{cell.source[:200]}\n--- edition:\n{_stdout(cell)[:800]}\n--- full:\n{stored[cell.source][:800]}"
 
 
 # ----------------------------------------------------------------------------- the starter mlp.py
