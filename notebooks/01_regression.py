@@ -50,10 +50,11 @@
 # placeholder with your answer and run the cell. `lab.exercises` evaluates it on random draws
 # (sizes $n \ne h \ne K$, so a missing transpose cannot hide), compares it with autograd, and prints
 # one line: `not answered yet`, `correct`, `wrong: <the mistake, named> — <a hint>`, or the shape it
-# expected. The worked answer follows, collapsed: open it after you have tried.
+# expected. Where a worked answer follows (the student edition has none), it sits under a folded heading
+# **Worked answer**: none of its lines or outputs show until you click the arrow beside that heading (or its
+# "cells hidden" button). Open it after you have tried.
 
 # %%
-import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))  # repo root
 import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
@@ -65,6 +66,7 @@ from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import autograd_grad, cmp, fmt_err, numerical_grad
 from lab.theory import show
+from lab.latex.widget import latex_box
 
 torch.set_default_dtype(torch.float64)   # float64: comparisons are exact to ~1e-15
 torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
@@ -104,7 +106,10 @@ def my_batch_loss(y_hat, Y):
 
 exercises.check_batch_loss(my_batch_loss)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 # For a batch $\{(\boldsymbol{x}_b,\boldsymbol{y}_b)\}_{b=1}^{B}$ and parameters
 # $\theta = (\boldsymbol{W}^{(1)},\boldsymbol{b}^{(1)},\boldsymbol{W}^{(2)},\boldsymbol{b}^{(2)})$:
 #
@@ -120,7 +125,7 @@ exercises.check_batch_loss(my_batch_loss)
 # $G_{\text{old}} + \nabla_\theta L$. The code runs the five steps and checks that after `optimizer.step()`
 # every parameter equals $\theta - \eta\nabla_\theta L$ up to float64 rounding (the differences printed below).
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 B, eta = 8, 0.05
 X, Y = torch.randn(B, n), torch.randn(B, K)
 optimizer = torch.optim.SGD(model.parameters(), lr=eta)
@@ -148,10 +153,10 @@ assert loss_after < loss, "one small SGD step should lower the loss"
 exercises.check_steps(["forward", "loss", "zero_grad", "backward", "step"])
 exercises.check_batch_loss(lambda y_hat, Y: ((y_hat - Y) ** 2).sum(dim=1).mean())
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # Why step 3 matters: a second `backward()` without `zero_grad()` adds the new gradient to the old one.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 loss2 = ((model(X) - Y) ** 2).sum(dim=1).mean()
 fresh = torch.autograd.grad(loss2, list(model.parameters()), retain_graph=True)   # the gradient alone
 loss2.backward()                                  # no zero_grad(): .grad still holds step 4's gradient
@@ -174,7 +179,21 @@ def my_forward(x, y, W1, b1, W2, b2):
 
 exercises.check_forward(my_forward)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["exercise"]
+# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
+# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
+my_z3_latex = None        # your LaTeX, e.g. r"z_3 = \ldots"
+exercises.check_forward(z3=my_z3_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_forward, "z3")
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 # Using only $\boldsymbol{x},\boldsymbol{y},\boldsymbol{W}^{(1)},\boldsymbol{b}^{(1)},\boldsymbol{W}^{(2)},\boldsymbol{b}^{(2)}$
 # (with $(\cdot)^+ = \max(\cdot, 0)$ element-wise):
 #
@@ -191,7 +210,7 @@ exercises.check_forward(my_forward)
 # `nn.Module` sees (forward hooks on every layer) and with `mlp.py`'s forward cache. PyTorch stores a data
 # point as a *row* $(1\times n)$, i.e. $\boldsymbol{x}^\top$, so the module's tensors are the transposes of ours.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 torch.manual_seed(1)
 x = torch.randn(n, 1)                 # one data point, a column vector
 y = torch.randn(K, 1)
@@ -224,7 +243,7 @@ net.forward(x.T)
 for key, layer in [("z1", "Linear1"), ("z2", "f"), ("z3", "Linear2"), ("y_hat", "g")]:
     assert cmp(f"mlp {key}", net.cache[key], table[layer][1].T)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 print("values for this data point (column vectors printed as rows):")
 for layer, (inp, outp) in table.items():
     show(f"  {layer:<8} in ", inp.T)
@@ -273,7 +292,22 @@ def my_dl_db2(dl_dyhat, dyhat_dz3):
 
 exercises.check_gradients(my_dl_dW1, my_dl_db1, my_dl_dW2, my_dl_db2)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["exercise"]
+# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
+# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
+my_dl_dW1_latex = None        # your LaTeX, e.g. r"\partial \ell / \partial W^{(1)} = \ldots"
+exercises.check_gradients(dl_dW1=my_dl_dW1_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_gradients, "dl_dW1")
+
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 # Write $\boldsymbol{\delta} = \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$
 # ($1\times K$), the derivative of $\ell$ with respect to $\boldsymbol{z}_3$. The chain rule in numerator layout
 # multiplies Jacobians **left to right from the loss**:
@@ -300,15 +334,15 @@ exercises.check_gradients(my_dl_dW1, my_dl_db1, my_dl_dW2, my_dl_db2)
 # $(n\times 1)(1\times h) = n\times h$. PyTorch's `.grad` is the transpose:
 # `W2.grad` $= (\partial\ell/\partial\boldsymbol{W}^{(2)})^\top$ ($K\times h$), `b2.grad` $= (\partial\ell/\partial\boldsymbol{b}^{(2)})^\top$ flattened.
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# ### The shapes, drawn
+# %% [markdown] tags=["solution"]
+# ##### The shapes, drawn
 #
 # Forward along the top (each value with its shape, each function with its parameters), backward along the bottom:
 # under each function its Jacobian in numerator layout, under each value the row $\partial\ell/\partial(\cdot)$ that arrives there.
 # A product of Jacobians is defined only when the inner sizes meet, which is what the walk-through below checks
 # product by product.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 def shape_diagram():
     fig, ax = plt.subplots(figsize=(16, 5))
     values = [(r"$\boldsymbol{x}$", "n×1", ""), (r"$\boldsymbol{z}_1$", "h×1", "1×h"), (r"$\boldsymbol{z}_2$", "h×1", "1×h"),
@@ -357,7 +391,7 @@ fig = shape_diagram()
 save_figure(fig, "shapes_1_2c")
 plt.show()
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 # the three Jacobians the answer may use (their elements are question 1.2(d))
 z1 = W1 @ x + b1
 y_hat = 5 * W2 @ torch.relu(W1 @ x + b1) + b2
@@ -391,7 +425,12 @@ exercises.check_gradients(dl_dW1=lambda x, W2, dl_dyhat, dz2_dz1, dyhat_dz3: x @
     dl_dW2=lambda x, W1, b1, dl_dyhat, dyhat_dz3: 5 * torch.relu(W1 @ x + b1) @ (dl_dyhat @ dyhat_dz3),
     dl_db2=lambda dl_dyhat, dyhat_dz3: dl_dyhat @ dyhat_dz3)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# the same answer for ∂ℓ/∂W⁽¹⁾ as it would be written in theory.tex: the check reads the LaTeX and says how
+exercises.check_gradients(dl_dW1=r"\frac{\partial \ell}{\partial \boldsymbol{W}^{(1)}} = \boldsymbol{x}\,"
+                                 r"\frac{\partial \ell}{\partial \hat{\boldsymbol{y}}}\frac{\partial \hat{\boldsymbol{y}}}{\partial \boldsymbol{z}_3}"
+                                 r"\boldsymbol{W}^{(2)}\frac{\partial \boldsymbol{z}_2}{\partial \boldsymbol{z}_1}")
+
+# %% tags=["solution"]
 # 1.2(c) with this data point's numbers (n = 3, h = 4, K = 2): each product, the shapes of its factors under it
 def product(label, *factors):
     """Multiply the factors left to right; print the formula, the factors' shapes and the value."""
@@ -414,14 +453,14 @@ walk["W1"] = product("∂ℓ/∂W⁽¹⁾ = x · ∂ℓ/∂b⁽¹⁾", x, walk["
 for name, value in walk.items():
     assert torch.equal(value, ours[name]), name
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # The transpose is not optional: compared *without* it, the shapes disagree ($h\times K$ against $K\times h$) and
 # the check says so. And `mlp.py`, which stores gradients in `.grad`'s layout for a *mean* loss, agrees once the
 # factor $K$ is put back: `mlp.mse_loss` returns $J = \ell/K$ and $\partial J/\partial\hat{\boldsymbol{y}} = (\partial\ell/\partial\hat{\boldsymbol{y}})/K$.
 # (No transpose: for one data point `mlp.py`'s `dJdy_hat` has $\hat{\boldsymbol{y}}$'s batch shape $1\times K$, a row, and so has
 # $\partial\ell/\partial\hat{\boldsymbol{y}}$ in numerator layout.)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 v = cmp("no transpose", dl_dW2, params["W2"].grad)
 assert not v, "a K×h .grad must not pass as an h×K numerator-layout derivative"
 
@@ -435,8 +474,86 @@ for name, g in ours.items():
     ref = net.grads[f"dJd{name}"]
     assert cmp(f"mlp dJd{name}", g.T.reshape(ref.shape), ref)
 
+
 # %% [markdown]
-# ### A second, independent check: centred finite differences, and ReLU's kink
+# ## 1.2(d) The elements of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$, $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$ and $\partial\ell/\partial\hat{\boldsymbol{y}}$
+#
+# **Exercise.** Write the three Jacobians as functions: `dz2_dz1(z1)` ($h\times h$), `dyhat_dz3(z3)` ($K\times K$) and
+# `dl_dyhat(y_hat, y)` ($1\times K$); `z1`, `z3`, `y_hat`, `y` are column vectors.
+
+# %% tags=["exercise"]
+def my_dz2_dz1(z1):
+    return None
+
+
+def my_dyhat_dz3(z3):
+    return None
+
+
+def my_dl_dyhat(y_hat, y):
+    return None
+
+
+exercises.check_jacobians(my_dz2_dz1, my_dyhat_dz3, my_dl_dyhat)
+
+# %% tags=["exercise"]
+# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
+# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
+my_dl_dyhat_latex = None        # your LaTeX, e.g. r"\partial \ell / \partial \hat{y} = \ldots"
+exercises.check_jacobians(dl_dyhat=my_dl_dyhat_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_jacobians, "dl_dyhat")
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
+# $f$ acts element by element, so $z_{2,i}$ depends on $z_{1,i}$ only and the Jacobian is diagonal. The slope of
+# $5\,\mathrm{ReLU}$ is **5** where the unit is active (not 1):
+#
+# $$\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1} = \mathrm{diag}\big(5\cdot\mathbb{1}[z_{1,1}>0],\ \dots,\ 5\cdot\mathbb{1}[z_{1,h}>0]\big)\in\mathbb{R}^{h\times h},
+# \qquad \left(\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1}\right)_{ij} = \begin{cases}5 & i=j,\ z_{1,i}>0\\ 0 & \text{otherwise}\end{cases}$$
+#
+# (at $z_{1,i}=0$ we take 0, as PyTorch does),
+#
+# $$\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3} = I_K\in\mathbb{R}^{K\times K},
+# \qquad
+# \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}} = 2(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top
+# = \big[2(\hat y_1-y_1),\ \dots,\ 2(\hat y_K-y_K)\big]\in\mathbb{R}^{1\times K}.$$
+#
+# `torch.autograd.functional.jacobian` of a function from $\mathbb{R}^p$ to $\mathbb{R}^m$ returns the $m\times p$ matrix
+# with rows = outputs — numerator layout. For a scalar output it returns the input's shape $(K,)$, which we
+# read as the $1\times K$ row.
+
+# %% tags=["solution"]
+z3 = y_hat                                                  # g = identity
+J_f = jacobian(lambda z: 5 * torch.relu(z), z1.flatten())
+J_g = jacobian(lambda z: z, z3.flatten())
+J_l = jacobian(lambda yh: ((yh - y.flatten()) ** 2).sum(), y_hat.flatten()).reshape(1, K)
+
+assert cmp("dz2/dz1", dz2_dz1, J_f)
+assert cmp("dŷ/dz3", dyhat_dz3, J_g)
+assert cmp("dl/dŷ", dl_dyhat, J_l)
+assert set(torch.diagonal(dz2_dz1).tolist()) == {0.0, 5.0}, "diagonal entries must be 0 or 5"
+show("dz2/dz1", dz2_dz1, 1)
+show("dŷ/dz3", dyhat_dz3, 1)
+show("dl/dŷ", dl_dyhat)
+
+exercises.check_jacobians(dz2_dz1=lambda z1: torch.diag(5.0 * (z1.flatten() > 0)),
+                          dyhat_dz3=lambda z3: torch.eye(z3.shape[0]),
+                          dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T)
+
+# %% [markdown] tags=["solution"]
+# **Summary.** Forward: $\boldsymbol{z}_1\in\mathbb{R}^h$, $\boldsymbol{z}_2 = 5\boldsymbol{z}_1^+$, $\hat{\boldsymbol{y}} = \boldsymbol{z}_3\in\mathbb{R}^K$.
+# Backward (numerator layout): $\partial\ell/\partial\boldsymbol{W}^{(2)}$ is $h\times K$, $\partial\ell/\partial\boldsymbol{W}^{(1)}$ is $n\times h$,
+# bias derivatives are rows; `.grad` is their transpose. Notebook 02 changes $f$, $g$ and the loss;
+# notebook 05 shows what the checks above print when one of these formulas is written wrong.
+
+# %% [markdown]
+# ## After 1.2: a second, independent check — centred finite differences, and ReLU's kink
 #
 # Autograd is one reference; the forward pass alone gives another. For each parameter entry $\theta_i$,
 # $\big(\ell(\theta+\varepsilon\boldsymbol{e}_i)-\ell(\theta-\varepsilon\boldsymbol{e}_i)\big)/2\varepsilon$ equals $\partial\ell/\partial\theta_i$ up to $O(\varepsilon^2)$: the centred difference
@@ -445,9 +562,11 @@ for name, g in ours.items():
 # gradient is wrong. The data point is drawn so that no hidden pre-activation lies within $\varepsilon$ of 0.
 
 # %%
+torch.manual_seed(2)                 # parameters of their own: this check reads nothing from the worked answers
+fd_model = nn.Sequential(nn.Linear(n, h), FiveReLU(), nn.Linear(h, K))
 gen = torch.Generator().manual_seed(2)
 x_fd, y_fd = torch.randn(n, generator=gen), torch.randn(K, generator=gen)
-theta = [p.detach().clone() for p in model.parameters()]          # W1, b1, W2, b2 in nn.Linear's shapes
+theta = [p.detach().clone() for p in fd_model.parameters()]       # W1, b1, W2, b2 in nn.Linear's shapes
 param_names = ["W1", "b1", "W2", "b2"]
 
 
@@ -490,71 +609,16 @@ for z_target in [0.0, 0.3 * eps, 10 * eps]:
     shift[0] = eps
     centred = (loss_at(W1_t, b1_kink + shift, W2_t, b2_t) - loss_at(W1_t, b1_kink - shift, W2_t, b2_t)) / (2 * eps)
     kink_errors[z_target] = rel_error(auto.reshape(1), centred.reshape(1))
+    if z_target == 0:
+        at_kink = centred.item()
+    elif z_target < eps:
+        beside = centred.item()
+    else:
+        active = auto.item()                                           # the active side's slope
     label = "0 (at the kink)" if z_target == 0 else f"{z_target:.0e} ({'within' if z_target < eps else 'beyond'} ε)"
     error = kink_errors[z_target]
     print(f"{label:<30}{auto.item():>20.4f}{centred.item():>20.4f}{f'{error:.2f}' if error >= 0.01 else fmt_err(error):>16}")
 assert kink_errors[0.0] > 0.5 and kink_errors[0.3 * eps] > 0.1, "straddling the kink, the difference quotient is off"
+assert abs(at_kink - active / 2) < 1e-3 * abs(active), "at the kink: the average of 0 and the active-side slope"
+assert active / 2 < beside < active, "just beside it: a mixture of the two"
 assert kink_errors[10 * eps] < 1e-4, "beyond ε from the kink, the two agree again"
-
-# %% [markdown]
-# ## 1.2(d) The elements of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$, $\partial\hat{\boldsymbol{y}}/\partial\boldsymbol{z}_3$ and $\partial\ell/\partial\hat{\boldsymbol{y}}$
-#
-# **Exercise.** Write the three Jacobians as functions: `dz2_dz1(z1)` ($h\times h$), `dyhat_dz3(z3)` ($K\times K$) and
-# `dl_dyhat(y_hat, y)` ($1\times K$); `z1`, `z3`, `y_hat`, `y` are column vectors.
-
-# %% tags=["exercise"]
-def my_dz2_dz1(z1):
-    return None
-
-
-def my_dyhat_dz3(z3):
-    return None
-
-
-def my_dl_dyhat(y_hat, y):
-    return None
-
-
-exercises.check_jacobians(my_dz2_dz1, my_dyhat_dz3, my_dl_dyhat)
-
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# $f$ acts element by element, so $z_{2,i}$ depends on $z_{1,i}$ only and the Jacobian is diagonal. The slope of
-# $5\,\mathrm{ReLU}$ is **5** where the unit is active (not 1):
-#
-# $$\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1} = \mathrm{diag}\big(5\cdot\mathbb{1}[z_{1,1}>0],\ \dots,\ 5\cdot\mathbb{1}[z_{1,h}>0]\big)\in\mathbb{R}^{h\times h},
-# \qquad \left(\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1}\right)_{ij} = \begin{cases}5 & i=j,\ z_{1,i}>0\\ 0 & \text{otherwise}\end{cases}$$
-#
-# (at $z_{1,i}=0$ we take 0, as PyTorch does),
-#
-# $$\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3} = I_K\in\mathbb{R}^{K\times K},
-# \qquad
-# \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}} = 2(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top
-# = \big[2(\hat y_1-y_1),\ \dots,\ 2(\hat y_K-y_K)\big]\in\mathbb{R}^{1\times K}.$$
-#
-# `torch.autograd.functional.jacobian` of a function from $\mathbb{R}^p$ to $\mathbb{R}^m$ returns the $m\times p$ matrix
-# with rows = outputs — numerator layout. For a scalar output it returns the input's shape $(K,)$, which we
-# read as the $1\times K$ row.
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-z3 = y_hat                                                  # g = identity
-J_f = jacobian(lambda z: 5 * torch.relu(z), z1.flatten())
-J_g = jacobian(lambda z: z, z3.flatten())
-J_l = jacobian(lambda yh: ((yh - y.flatten()) ** 2).sum(), y_hat.flatten()).reshape(1, K)
-
-assert cmp("dz2/dz1", dz2_dz1, J_f)
-assert cmp("dŷ/dz3", dyhat_dz3, J_g)
-assert cmp("dl/dŷ", dl_dyhat, J_l)
-assert set(torch.diagonal(dz2_dz1).tolist()) == {0.0, 5.0}, "diagonal entries must be 0 or 5"
-show("dz2/dz1", dz2_dz1, 1)
-show("dŷ/dz3", dyhat_dz3, 1)
-show("dl/dŷ", dl_dyhat)
-
-exercises.check_jacobians(dz2_dz1=lambda z1: torch.diag(5.0 * (z1.flatten() > 0)),
-                          dyhat_dz3=lambda z3: torch.eye(z3.shape[0]),
-                          dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T)
-
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# **Summary.** Forward: $\boldsymbol{z}_1\in\mathbb{R}^h$, $\boldsymbol{z}_2 = 5\boldsymbol{z}_1^+$, $\hat{\boldsymbol{y}} = \boldsymbol{z}_3\in\mathbb{R}^K$.
-# Backward (numerator layout): $\partial\ell/\partial\boldsymbol{W}^{(2)}$ is $h\times K$, $\partial\ell/\partial\boldsymbol{W}^{(1)}$ is $n\times h$,
-# bias derivatives are rows; `.grad` is their transpose. Notebook 02 changes $f$, $g$ and the loss;
-# notebook 05 shows what the checks above print when one of these formulas is written wrong.

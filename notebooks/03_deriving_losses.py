@@ -44,7 +44,6 @@
 # trajectories must agree to rounding error.
 
 # %%
-import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))  # repo root
 import math
 
 import matplotlib.pyplot as plt
@@ -56,6 +55,7 @@ from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import cmp
 from lab.theory import fmt
+from lab.latex.widget import latex_box
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
@@ -104,7 +104,21 @@ def run_gd(loss, Y, eta):
 my_L_perceptron = None                        # your loss: a sympy expression in z and y
 exercises.check_loss("perceptron", my_L_perceptron)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["exercise"]
+# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
+# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
+my_L_perceptron_latex = None        # your LaTeX, e.g. r"L(z, y) = \ldots"
+exercises.check_loss("perceptron", my_L_perceptron_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_loss, "L", which="perceptron")
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 #
 # **Step 1 — the condition.** $dL/dz = \mathrm{sign}(z) - y$.
 #
@@ -126,7 +140,7 @@ exercises.check_loss("perceptron", my_L_perceptron)
 # combination of examples, and $\mathrm{sign}(z)$ ignores the scale.) (At $z=0$ exactly, $|z|$ has a kink; `torch.sign(0)` is 0,
 # and any subgradient is a valid choice. The simulation asserts it never lands there.)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 zg = torch.linspace(-3, 3, 601)
 for yv in (-1.0, 1.0):
     y_t = torch.full_like(zg, yv)
@@ -139,7 +153,7 @@ for zz, sign in ((zp, 1), (zn, -1)):                     # each side of the kink
     assert sp.simplify(sp.diff(sp.Abs(zz) - ys * zz, zz) - (sign - ys)) == 0
 print("sympy: d/dz (|z| - y z) = sign(z) - y on both sides of 0")
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 eta = 0.1
 rule_p, zs = run_rule(torch.sign, Y_class, eta)
 gd_p = run_gd(lambda z, y: 2 * torch.relu(-y * z), Y_class, eta)
@@ -154,7 +168,7 @@ print(f"{len(zs)} steps, {mistakes} updates (mistakes); final w = {fmt(rule_p[-1
 z_, y_ = sp.symbols("z y", real=True)
 exercises.check_loss("perceptron", 2 * sp.Max(0, -y_ * z_))
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # The third line is the control: gradient descent on $\max(0,-yz)$ with the *same* $\eta$ takes half-size steps and
 # leaves the rule's trajectory — so the check can tell the factor apart.
 
@@ -167,7 +181,21 @@ exercises.check_loss("perceptron", 2 * sp.Max(0, -y_ * z_))
 my_L_adaline = None                        # your loss: a sympy expression in z and y
 exercises.check_loss("adaline", my_L_adaline)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["exercise"]
+# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
+# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
+my_L_adaline_latex = None        # your LaTeX, e.g. r"L(z, y) = \ldots"
+exercises.check_loss("adaline", my_L_adaline_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_loss, "L", which="adaline")
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 #
 # **Step 1.** $dL/dz = z - y$. **Step 2.** $L(z) = \int (z-y)\,dz = \tfrac12 z^2 - yz + C$.
 # **Step 3.** Choosing $C = \tfrac12 y^2$ completes the square:
@@ -177,7 +205,7 @@ exercises.check_loss("adaline", my_L_adaline)
 # Gradient descent on it is the LMS (Widrow–Hoff) rule with the same $\eta$. Without the $\tfrac12$, the squared
 # error $(y-z)^2$ has $dL/dz = 2(z-y)$: it reproduces the rule with step $\eta/2$.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 z, y = sp.symbols("z y", real=True)
 L_adaline = sp.integrate(z - y, z) + y**2 / 2
 print("∫(z - y) dz + y²/2 =", sp.factor(L_adaline))
@@ -202,7 +230,21 @@ exercises.check_loss("adaline", L_adaline)
 my_L_logistic = None                        # your loss: a sympy expression in z and y
 exercises.check_loss("logistic", my_L_logistic)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["exercise"]
+# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
+# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
+my_L_logistic_latex = None        # your LaTeX, e.g. r"L(z, y) = \ldots"
+exercises.check_loss("logistic", my_L_logistic_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_loss, "L", which="logistic")
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 #
 # **Step 1.** $dL/dz = \tanh(z) - y$.
 #
@@ -222,7 +264,7 @@ exercises.check_loss("logistic", my_L_logistic)
 # reproduces the rule. (The factor 2 sits inside the logit: a model written as $\sigma(u)$ with $u = z$ would be a
 # different model, with gradient $\sigma(z) - t$, half as steep.)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 L_sym = sp.integrate(sp.tanh(z) - y, z)
 print("sympy: ∫(tanh z - y) dz =", L_sym)
 assert sp.simplify(sp.diff(L_sym, z) - (sp.tanh(z) - y)) == 0
@@ -237,7 +279,7 @@ for yv in (-1.0, 1.0):
     assert cmp(f"BCE(σ(2z)), y={yv:+.0f}", L,
                F.binary_cross_entropy_with_logits(2 * zg, (1 + y_t) / 2, reduction="none") - math.log(2))
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 eta = 0.1
 rule_l, _ = run_rule(torch.tanh, Y_class, eta)
 gd_l = run_gd(lambda z, y: torch.log(torch.cosh(z)) - y * z, Y_class, eta)
@@ -248,15 +290,15 @@ print(f"final w = {fmt(rule_l[-1])}")
 
 exercises.check_loss("logistic", L_sym)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# ## The three derived losses, and the trajectories side by side
+# %% [markdown] tags=["solution"]
+# ##### The three derived losses, and the trajectories side by side
 #
 # Left: each loss as a function of $z$ for a positive example ($y=+1$); the tanh-logistic loss is drawn with
 # the constant $C=\log 2$ that makes its minimum value 0 (it equals $\mathrm{softplus}(-2z)$). Right three panels: every weight
 # ($b, w_1, w_2$) after each example, for the update rule (lines) and for gradient descent on the derived loss
 # (dots) — they coincide.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
 zg = torch.linspace(-3, 3, 301)
 axes[0].plot(zg, 2 * torch.relu(-zg), label="perceptron: 2·max(0, −z)")
@@ -278,7 +320,7 @@ fig.tight_layout()
 save_figure(fig, "deriving_losses_trajectories")
 plt.show()
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # **Summary.** From $dL/dz = \hat y - y$:
 #
 # | algorithm | $\hat y$ | derived loss | learning-rate factor |

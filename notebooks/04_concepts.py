@@ -23,7 +23,6 @@
 # so a static renderer still shows the content.
 
 # %%
-import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))  # repo root
 import math
 
 import ipywidgets as widgets
@@ -39,6 +38,7 @@ from lab import exercises
 from lab.figures import save_figure
 from lab.gradcheck import autograd_grad, cmp
 from lab.theory import fmt, show
+from lab.latex.widget import latex_box
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)   # tiny tensors: one thread is fastest, and sums add up in the same order everywhere
@@ -59,7 +59,42 @@ def my_limit(z):
 
 exercises.check_softmax_limit(my_limit)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["exercise"]
+# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
+# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
+my_limit_latex = None        # your LaTeX, e.g. r"\lim_{T \to 0} \ldots"
+exercises.check_softmax_limit(my_limit_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_softmax_limit, "limit")
+
+# %% [markdown]
+# **Your explanation (in words).** The homework asks you to *explain* why softmax is really a soft argmax. Write your
+# answer here (double-click to edit):
+#
+# *YOUR ANSWER HERE*
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Rubric (how a TA grades the explanation; open it after writing yours)
+
+# %% [markdown] tags=["solution"]
+# Three points, one for each idea in the learner's own words:
+#
+# | points | what earns them |
+# |--------|-----------------|
+# | 1 | What each returns: argmax gives the index of the largest entry, a one-hot vector; softmax gives a probability vector (positive entries summing to 1) that keeps the order of the entries, so its largest weight sits on the largest entry. |
+# | 1 | The limit: as the temperature $T\to0$ (or the logits are scaled up), softmax tends to the one-hot vector of the argmax (ties split evenly); as $T\to\infty$ it tends to the uniform vector. Softmax is a smoothed argmax whose sharpness $T$ sets. |
+# | 1 | Why "soft" matters: softmax is differentiable with non-zero gradients everywhere, while argmax is piecewise constant (zero gradient almost everywhere, jumps at ties), so a network can be trained through softmax by gradient descent. |
+#
+# No point for calling softmax "a probability" without saying how it relates to the argmax, or for "softmax is the
+# maximum" (it is a vector of weights, not the maximum value).
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 # With a temperature $T>0$, $\;\mathrm{softmax}_T(\boldsymbol{z})_i = \dfrac{e^{z_i/T}}{\sum_j e^{z_j/T}}$.
 # The hard $\arg\max$, written as a vector, is the one-hot $\boldsymbol{e}_{i^*}$ with $i^* = \arg\max_i z_i$: it is
 # piecewise constant, so its gradient is zero almost everywhere and useless for learning.
@@ -72,7 +107,7 @@ exercises.check_softmax_limit(my_limit)
 # * the smooth version of the *max* is $T\log\sum_j e^{z_j/T}$ (log-sum-exp), and its gradient is exactly the softmax —
 #   just as the gradient of $\max_i z_i$ is the one-hot argmax. So softmax is to soft-max what argmax is to max.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 z = torch.tensor([1.0, 3.0, 2.5, -0.5, 0.0])
 K = len(z)
 onehot = F.one_hot(z.argmax(), K).double()
@@ -95,7 +130,7 @@ assert abs(0.01 * torch.logsumexp(z / 0.01, 0) - z.max()) < 1e-6, "T·logsumexp(
 exercises.check_softmax_limit(lambda z: F.one_hot(z.argmax(), len(z)).to(z.dtype))
 
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 def draw_softmax(ax, T):
     ax.bar(range(K), softmax_T(z, T), color="tab:blue")
     ax.set(title=f"T = {T:g}", xlabel="index i", ylim=(0, 1.05), xticks=range(K))
@@ -113,10 +148,10 @@ save_figure(fig, "softmax_temperature")
 plt.show()
 
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # Interactive version (live kernel only): drag the temperature.
 
-# %% tags=["nbval-ignore-output", "solution"] jupyter={"source_hidden": true}
+# %% tags=["nbval-ignore-output", "solution"]
 # nbval-ignore-output (cell tag): Jupyter routes the slider's plot into the widget, but nbval does
 # not emulate widgets and sees it as an extra output; the static figure above is compared instead.
 def softmax_slider(T=1.0):
@@ -142,7 +177,10 @@ my_ops = None         # e.g. {"*1": "*", ...}
 my_edges = None       # e.g. [("x", "*1"), ...]
 exercises.check_graph(my_edges, my_ops)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 # The graph is written once, as data — operator nodes and a list of edges (source, target) — and the same list is
 # both evaluated (forward and backward below) and drawn. Two things make this graph instructive: **$x$ is used three
 # times** (twice by the same $+$, so that edge is listed twice, and once by the first $*$), and **$a$ is used twice**
@@ -154,7 +192,7 @@ exercises.check_graph(my_edges, my_ops)
 # function — and a deterministic function is a box whose rounded side shows the direction in which it computes.
 # Here the observed inputs $x, y, z$ are shaded and the computed $a, b, w$ are white.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 ops = {"*₁": "*", "+₁": "+", "+₂": "+", "*₂": "*", "*₃": "*"}     # operator nodes and what they compute
 edges = [("x", "*₁"), ("y", "*₁"), ("*₁", "+₁"), ("z", "+₁"), ("+₁", "a"),
          ("x", "+₂"), ("x", "+₂"), ("+₂", "*₂"), ("a", "*₂"), ("*₂", "b"),
@@ -225,7 +263,7 @@ save_figure(fig, "computational_graph")
 plt.show()
 exercises.check_graph(edges, ops)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # **Backprop by hand.** Write $\bar v = \partial w/\partial v$ (the *adjoint* of $v$). Start at $\bar w = 1$ and walk the
 # graph backwards. Three patterns do all the work:
 #
@@ -249,7 +287,7 @@ exercises.check_graph(edges, ops)
 # The code walks the **same edge list** backwards with these three patterns and prints, for each node, the
 # contributions it received.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 def backward_graph(values):
     """∂w/∂(node) for every node, walking the edges backwards; also which pattern made each contribution."""
     adjoint = {node: 0.0 for node in values}
@@ -313,7 +351,21 @@ def my_gelu_prime(z):
 
 exercises.check_derivatives(my_relu_prime, my_leaky_relu_prime, my_softplus_prime, my_gelu_prime)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["exercise"]
+# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
+# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
+my_relu_prime_latex = None        # your LaTeX, e.g. r"\mathrm{ReLU}'(z) = \ldots"
+exercises.check_derivatives(relu=my_relu_prime_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_derivatives, "relu")
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 # $$\mathrm{ReLU}'(z) = \begin{cases}1 & z>0\\0 & z<0\end{cases},\qquad
 # \mathrm{LeakyReLU}'(z) = \begin{cases}1 & z>0\\0.01 & z<0\end{cases},\qquad
 # \mathrm{Softplus}'(z) = \frac{d}{dz}\log(1+e^z) = \frac{e^z}{1+e^z} = \sigma(z),$$
@@ -325,7 +377,7 @@ exercises.check_derivatives(my_relu_prime, my_leaky_relu_prime, my_softplus_prim
 # $\approx 1.129$ at $z=+\sqrt2$). The analytic curves are `mlp.py`'s
 # backward functions; the dots are autograd's derivatives of `torch.nn.functional`'s activations.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 zs = torch.arange(-400, 401) / 100                   # -4 … 4 in steps of 0.01, z = 0 exactly (linspace misses it by 1e-16)
 cases = [
     ("ReLU", F.relu, mlp.relu, mlp.relu_backward),
@@ -352,7 +404,7 @@ derivative = lambda fwd, bwd: (lambda z: bwd(torch.ones_like(z), z, fwd(z)))    
 exercises.check_derivatives(derivative(mlp.relu, mlp.relu_backward), derivative(mlp.leaky_relu, mlp.leaky_relu_backward),
                             derivative(mlp.softplus, mlp.softplus_backward), derivative(mlp.gelu, mlp.gelu_backward))
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 def plot_derivative(ax, zs, values, jump):
     """Draw f'(z); at a jump (z = 0), no vertical line: a closed dot at the value taken there, an open one at the other limit."""
     if not jump:
@@ -398,7 +450,32 @@ def my_collapse(W1, b1, W2, b2, W3, b3):
 
 exercises.check_collapse(my_collapse)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown]
+# **Your explanation (in words).** The homework asks you to explain the role of linear and of non-linear layers.
+# Write your answer here (double-click to edit):
+#
+# *YOUR ANSWER HERE*
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Rubric (how a TA grades the explanation; open it after writing yours)
+
+# %% [markdown] tags=["solution"]
+# Four points:
+#
+# | points | what earns them |
+# |--------|-----------------|
+# | 1 | Four different kinds of linear map named, each with what it does to the plane (a matrix or a picture counts): e.g. rotation, scaling (stretching), shear, reflection, projection. |
+# | 1 | The role of the linear layers: they mix, rotate, stretch and project the features, and change their number (the affine layer also shifts them by $\boldsymbol{b}$); they hold the learned weights. |
+# | 1 | Linear layers alone add nothing with depth: a stack of them is one affine map, $\boldsymbol{W}^{(3)}\boldsymbol{W}^{(2)}\boldsymbol{W}^{(1)}\boldsymbol{x} + (\ldots)$, so it can only draw straight decision boundaries. |
+# | 1 | The role of the non-linear layers: applied element-wise between the linear ones, they bend and fold the space, so the composition can represent non-linear functions and boundaries (with enough units, any continuous function on a bounded set). |
+#
+# No point for "the non-linearity makes the network deep" or for naming an activation without saying what it does
+# to the composition.
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 # In the plane, a linear map is a $2\times2$ matrix $A$; it sends the origin to itself and straight lines to straight
 # lines, and it multiplies every area by $|\det A|$.
 #
@@ -413,7 +490,7 @@ exercises.check_collapse(my_collapse)
 # The checks: the shoelace area of the transformed letter equals $|\det A|$ times the original, and each matrix
 # has its defining property.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 F_shape = torch.tensor([[0, 0], [0, 3], [2, 3], [2, 2.5], [0.5, 2.5], [0.5, 1.7], [1.5, 1.7], [1.5, 1.2],
                         [0.5, 1.2], [0.5, 0]], dtype=torch.float64).T          # 2×10, one column per corner
 
@@ -444,7 +521,7 @@ assert cmp("shear keeps e₁", S @ torch.tensor([1.0, 0.0]), torch.tensor([1.0, 
 assert not cmp("shear: SᵀS ≠ I", S.T @ S, torch.eye(2)), "a shear is not orthogonal"
 
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 def draw_transforms(axes, mats):
     for ax, (name, M) in zip(axes, mats.items()):
         ax.add_patch(Polygon(F_shape.T, closed=True, fill=False, ls="--", ec="gray", label="original"))
@@ -463,10 +540,10 @@ save_figure(fig, "linear_transformations")
 plt.show()
 
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # Interactive version (live kernel only): move the sliders.
 
-# %% tags=["nbval-ignore-output", "solution"] jupyter={"source_hidden": true}
+# %% tags=["nbval-ignore-output", "solution"]
 # nbval-ignore-output (cell tag): Jupyter routes the slider's plot into the widget, but nbval does
 # not emulate widgets and sees it as an extra output; the static figure above is compared instead.
 def transform_sliders(sx=1.5, sy=0.6, theta=40.0, phi=60.0, k=0.8):
@@ -484,7 +561,7 @@ widgets.interactive(
     k=widgets.FloatSlider(value=0.8, min=-2, max=2, step=0.1, description="shear k"),
 )
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # **Role of the linear layers:** they mix, rotate, stretch and project the features — all the *learnable*
 # structure is in $\boldsymbol{W}$ and $\boldsymbol{b}$. **But linear layers alone collapse:**
 # $\boldsymbol{W}^{(3)}(\boldsymbol{W}^{(2)}(\boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)})+\boldsymbol{b}^{(2)})+\boldsymbol{b}^{(3)} = \boldsymbol{W}\boldsymbol{x}+\boldsymbol{b}$ with
@@ -493,7 +570,7 @@ widgets.interactive(
 # fitted by any affine map (the best one predicts 0.5 everywhere), yet
 # $\mathrm{XOR}(x_1,x_2) = \mathrm{ReLU}(x_1+x_2) - 2\,\mathrm{ReLU}(x_1+x_2-1)$ — two hidden ReLU units — fits it exactly.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 torch.manual_seed(0)
 stack = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 4), nn.Linear(4, 2))        # no activation in between
 (W1, b1), (W2, b2), (W3, b3) = [(m.weight.detach(), m.bias.detach()) for m in stack]
@@ -534,7 +611,21 @@ def my_objective(F, theta, D, Y):
 
 exercises.check_objective(my_objective)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["exercise"]
+# The same check reads LaTeX, as you would write it in theory.tex: with or without the left-hand side,
+# $…$, $$…$$ or an equation environment. Its verdict says how it read your formula.
+my_objective_latex = None        # your LaTeX, e.g. r"\theta^* = \arg\min_\theta \ldots"
+exercises.check_objective(my_objective_latex)
+
+# %% tags=["nbval-ignore-output"]
+# nbval-ignore-output (cell tag): a live widget (its view id changes on every run).
+# Or type it here: the box shows your LaTeX as you type, and Check gives the verdict.
+latex_box(exercises.check_objective, "objective")
+
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 # Given data $\{\boldsymbol{x}_i\}_{i=1}^N$ with labels $\{\boldsymbol{y}_i\}_{i=1}^N$ and the per-example loss
 # $\ell(\hat{\boldsymbol{y}},\boldsymbol{y}) = \|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$, training the network $F_\theta$ means finding
 #
@@ -545,7 +636,7 @@ exercises.check_objective(my_objective)
 # ($\boldsymbol{x}\in\mathbb{R}^2$, $\boldsymbol{y}\in\mathbb{R}^2$). With $\tilde{X} = [X\ \mathbf{1}]$, setting $\nabla_\theta\mathcal{L} = 0$ gives the normal
 # equations $\tilde X^\top\tilde X\,\Theta = \tilde X^\top Y$. Gradient descent must land on the same $\theta^*$.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 torch.manual_seed(0)
 N = 50
 Xd = torch.randn(N, 2)

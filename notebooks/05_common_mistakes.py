@@ -31,10 +31,10 @@
 #
 # Each mistake is also one of the shared catalogue `lab.mistakes`, which the exercise checks of notebooks 01–04 use
 # to name what went wrong: the first cell of each section prints the catalogue's name for it. The written answer,
-# fed to the same exercise check, comes next, with the correction — collapsed, since it gives the right answer away.
+# fed to the same exercise check, comes next (the check's verdict is printed), then the correction, compared
+# numerically with autograd. **This notebook shows the right answers**: work through notebooks 01–04 first.
 
 # %%
-import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))  # repo root
 import sympy as sp
 import torch
 import torch.nn as nn
@@ -65,7 +65,7 @@ def shape_error(product):
     return False
 
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 def regression(W1, b1, W2, b2):                       # question 1.2: returns z1, z2, z3, ŷ
     z1 = W1 @ x + b1
     z2 = 5 * torch.relu(z1)
@@ -90,21 +90,23 @@ delta = dl_dyhat @ dyhat_dz3
 #
 # A written answer to question 1.2(d) fills the diagonal of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$ with ones and zeros; its 1.2(b)
 # table also leaves a factor out of $f$'s output.
+#
+# **Wrong:** $\;\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1 = \mathrm{diag}\big(\mathbb{1}[\boldsymbol{z}_1>0]\big)$. **Right:** $\;\mathrm{diag}\big(5\cdot\mathbb{1}[\boldsymbol{z}_1>0]\big)$.
 
 # %%
 print(mistakes.get('relu5_slope_one').name)
 print(mistakes.get('relu5_forward_missing_5').name)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 # the written answer, fed to the exercise check of notebooks 01–03
 v = exercises.check_jacobians(dz2_dz1=lambda z1: torch.diag(1.0 * (z1.flatten() > 0)))   # the written answer
 assert v.mistake_key == "relu5_slope_one"
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown]
 # *Seen in:* a written answer to question 1.2(d), which gives the diagonal of $\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1$ as 1 or 0; the same answer's
 # 1.2(b) table also drops the factor 5 from $f$'s output. The derivative of $5\max(0,z)$ is $5$ for $z>0$.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 J_f = jacobian(lambda v: 5 * torch.relu(v), z1.flatten())
 assert cmp("right dz2/dz1", dz2_dz1, J_f)
 wrong = torch.diag(1.0 * (z1.flatten() > 0))
@@ -119,22 +121,24 @@ assert not cmp("→ ŷ without 5", W2 @ torch.relu(W1 @ x + b1) + b2, y_hat)
 #
 # A written answer to question 1.3(a) applies $\sigma$ to the hidden layer and writes the hidden Jacobian as
 # $\mathrm{diag}(z_2(1-z_2))$.
+#
+# **Wrong:** $\;\partial\boldsymbol{z}_2/\partial\boldsymbol{z}_1 = \mathrm{diag}\big(\sigma(\boldsymbol{z}_1)\odot(1-\sigma(\boldsymbol{z}_1))\big)$. **Right:** $\;\mathrm{diag}\big(1-\tanh^2\boldsymbol{z}_1\big)$.
 
 # %%
 print(mistakes.get('sigmoid_for_tanh').name)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 # the written answer, fed to the exercise check of notebooks 01–03
 sig = lambda v: torch.sigmoid(v.flatten())
 v = exercises.check_jacobians(dz2_dz1=lambda z1: torch.diag(sig(z1) * (1 - sig(z1))), question="1.3a")
 assert v.mistake_key == "sigmoid_for_tanh"
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown]
 # *Seen in:* a written answer to question 1.3(a): the forward table applies $\sigma$ to the hidden layer and the
 # Jacobian is written as $\mathrm{diag}(z_2(1-z_2))$, the sigmoid's. Question 1.3 sets $f=\tanh$, whose Jacobian is
 # $\mathrm{diag}(1-\tanh^2(\boldsymbol{z}_1))$.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 J_tanh = jacobian(torch.tanh, z1.flatten())
 assert cmp("right tanh'", torch.diag(1 - torch.tanh(z1.flatten()) ** 2), J_tanh)
 s = torch.sigmoid(z1.flatten())
@@ -146,13 +150,16 @@ assert not cmp("z2 = σ(z1)", torch.sigmoid(z1), torch.tanh(z1))
 #
 # Two written answers to question 1.3(b): one writes $\partial\ell/\partial\hat{\boldsymbol{y}}$ with the opposite sign, without the mean's
 # factor and as a $K\times K$ diagonal matrix; the other has the sign right but still no factor.
+#
+# **Wrong:** $\;\mathrm{diag}\big(\frac{y_i}{\hat y_i}-\frac{1-y_i}{1-\hat y_i}\big)$ ($K\times K$), and $\big[\frac{\hat y_i-y_i}{\hat y_i(1-\hat y_i)}\big]_i$.
+# **Right:** $\;\frac1K\big[\frac{\hat y_i-y_i}{\hat y_i(1-\hat y_i)}\big]_i$ ($1\times K$).
 
 # %%
 print(mistakes.get('bce_sign_flipped').name)
 print(mistakes.get('factor_K').name)
 print(mistakes.get('row_as_diagonal').name)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 # the written answer, fed to the exercise check of notebooks 01–03
 first = lambda y_hat, y: torch.diag((y / y_hat - (1 - y) / (1 - y_hat)).flatten())
 second = lambda y_hat, y: ((y_hat - y) / (y_hat * (1 - y_hat))).T
@@ -160,7 +167,7 @@ v1 = exercises.check_bce_gradient(dl_dyhat=first)
 v2 = exercises.check_bce_gradient(dl_dyhat=second)
 assert v1.mistake_keys == ("bce_sign_flipped", "factor_K", "row_as_diagonal") and v2.mistake_key == "factor_K"
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown]
 # *Seen in:* a written answer to question 1.3(b), whose $\partial\ell/\partial\hat{\boldsymbol{y}}$ has $\frac{y}{\hat y}-\frac{1-y}{1-\hat y}$ — the negative of the
 # right expression — with no $\frac1K$, and arranged as a $K\times K$ diagonal matrix instead of a $1\times K$ row;
 # and another written answer to 1.3(b), with the right sign but no $\frac1K$. The right one (notebook 02):
@@ -169,7 +176,7 @@ assert v1.mistake_keys == ("bce_sign_flipped", "factor_K", "row_as_diagonal") an
 # only makes every step $K$ times longer (the learning rate could absorb it, though the written derivative is still
 # wrong); the $K\times K$ arrangement is a shape error. The code takes the sign and the size one at a time.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 z3c = torch.tensor([0.8, -1.2])                       # logits of a classifier, and 0/1 targets
 t = torch.tensor([1.0, 0.0])
 p = torch.sigmoid(z3c)
@@ -203,12 +210,15 @@ assert loss_after["right"] < loss_before and loss_after["1/K missing (K× larger
 # Two written answers to questions 1.2(c)–(d) write $\partial\ell/\partial\hat{\boldsymbol{y}}$ as a $K\times1$ column and
 # $\partial\ell/\partial\boldsymbol{W}^{(2)}$ as a $K\times h$ matrix, shaped like PyTorch's `.grad`; one of them then mixes the two layouts in
 # one chain rule.
+#
+# **Wrong:** $\;\partial\ell/\partial\hat{\boldsymbol{y}} = 2(\hat{\boldsymbol{y}}-\boldsymbol{y})$ ($K\times1$), $\;\partial\ell/\partial\boldsymbol{W}^{(2)} = \boldsymbol{\delta}^\top\boldsymbol{z}_2^\top$ ($K\times h$).
+# **Right:** $\;2(\hat{\boldsymbol{y}}-\boldsymbol{y})^\top$ ($1\times K$), $\;\boldsymbol{z}_2\boldsymbol{\delta}$ ($h\times K$), with $\boldsymbol{\delta} = \frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$.
 
 # %%
 print(mistakes.get('transpose').name)
 print(mistakes.get('sizes_dont_multiply').name)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 # the written answer, fed to the exercise check of notebooks 01–03
 v1 = exercises.check_jacobians(dl_dyhat=lambda y_hat, y: 2 * (y_hat - y))                  # a column
 v2 = exercises.check_gradients(dl_dW2=lambda x, W1, b1, dl_dyhat, dyhat_dz3:
@@ -217,14 +227,14 @@ v3 = exercises.check_gradients(dl_db1=lambda W2, dl_dyhat, dyhat_dz3, dz2_dz1:
                                (W2.T @ (dl_dyhat @ dyhat_dz3).T) @ dz2_dz1)                     # mixed layouts
 assert (v1.mistake_key, v2.mistake_key, v3.mistake_key) == ("transpose", "transpose", "sizes_dont_multiply")
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown]
 # *Seen in:* two written answers to questions 1.2(c)–(d): $\partial\ell/\partial\hat{\boldsymbol{y}}$ written as a $K\times1$
 # column and $\partial\ell/\partial\boldsymbol{W}^{(2)}$ as a $K\times h$ matrix (input-shaped, like PyTorch's `.grad`). The homework
 # demands numerator layout — $1\times K$ and $h\times K$ — and counts a missing transpose as wrong. The numbers are
 # right, the layout is not; and mixing the two layouts in one chain rule produces products that do not exist
 # (one of them computes $\partial\ell/\partial\boldsymbol{z}_1$ by multiplying an $h\times1$ column by the $h\times h$ Jacobian from the right).
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 J_l = jacobian(lambda v: ((v - y.flatten()) ** 2).sum(), y_hat.flatten()).reshape(1, K)   # numerator: 1×K
 assert cmp("right dl/dŷ", dl_dyhat, J_l)
 assert not cmp("dl/dŷ column", 2 * (y_hat - y), J_l)
@@ -239,21 +249,23 @@ assert shape_error(lambda: (W2.T @ delta.T) @ dz2_dz1)
 # ## Mistake 5 — an identity matrix of the wrong size
 #
 # A written answer to question 1.2(c) writes $\partial\boldsymbol{z}_1/\partial\boldsymbol{b}^{(1)} = I_K$.
+#
+# **Wrong:** $\;\partial\boldsymbol{z}_1/\partial\boldsymbol{b}^{(1)} = I_K$. **Right:** $\;I_h$.
 
 # %%
 print(mistakes.get('wrong_identity_size').name)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 # the written answer, fed to the exercise check of notebooks 01–03
 v = exercises.check_gradients(dl_db1=lambda W2, dl_dyhat, dyhat_dz3, dz2_dz1:
                               dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1 @ torch.eye(dl_dyhat.shape[1]))   # I_K
 assert v.mistake_key == "wrong_identity_size"
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown]
 # *Seen in:* a written answer to question 1.2(c), which writes $\partial\boldsymbol{z}_1/\partial\boldsymbol{b}^{(1)} = I_K$. Since $\boldsymbol{z}_1 = \boldsymbol{W}^{(1)}\boldsymbol{x}+\boldsymbol{b}^{(1)}$
 # has $h$ entries, the Jacobian is $I_h$. With $h = K$ this slips through unnoticed; here $h \ne K$.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 J_b1 = jacobian(lambda v: W1 @ x.flatten() + v, b1.flatten())
 assert cmp("right I_h", torch.eye(h), J_b1)
 assert not cmp("I_K", torch.eye(K), J_b1)
@@ -266,11 +278,14 @@ assert cmp("right dl/db1", dl_dz1 @ torch.eye(h), ref["b1"])
 #
 # A written answer to question 1.2(c) puts $\boldsymbol{z}_2$ on the right of $\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$ in $\partial\ell/\partial\boldsymbol{W}^{(2)}$,
 # and ends $\partial\ell/\partial\boldsymbol{W}^{(1)}$ with $\boldsymbol{x}$ on the right.
+#
+# **Wrong:** $\;\boldsymbol{\delta}\,\boldsymbol{z}_2$ and $\;\big(\boldsymbol{\delta}\boldsymbol{W}^{(2)}\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1}\big)\boldsymbol{x}$.
+# **Right:** $\;\boldsymbol{z}_2\,\boldsymbol{\delta}$ and $\;\boldsymbol{x}\,\big(\boldsymbol{\delta}\boldsymbol{W}^{(2)}\frac{\partial\boldsymbol{z}_2}{\partial\boldsymbol{z}_1}\big)$.
 
 # %%
 print(mistakes.get('sizes_dont_multiply').name)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 # the written answer, fed to the exercise check of notebooks 01–03
 v1 = exercises.check_gradients(dl_dW2=lambda x, W1, b1, dl_dyhat, dyhat_dz3:
                                (dl_dyhat @ dyhat_dz3) @ (5 * torch.relu(W1 @ x + b1)))
@@ -278,13 +293,13 @@ v2 = exercises.check_gradients(dl_dW1=lambda x, W2, dl_dyhat, dyhat_dz3, dz2_dz1
                                (dl_dyhat @ dyhat_dz3 @ W2 @ dz2_dz1) @ x)
 assert v1.mistake_key == v2.mistake_key == "sizes_dont_multiply"
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown]
 # *Seen in:* a written answer to question 1.2(c): $\partial\ell/\partial\boldsymbol{W}^{(2)}$ is written as $\frac{\partial\ell}{\partial\hat{\boldsymbol{y}}}\frac{\partial\hat{\boldsymbol{y}}}{\partial\boldsymbol{z}_3}$ times $\boldsymbol{z}_2$
 # *on the right* (a $1\times K$ row times an $h\times1$ column), and $\partial\ell/\partial\boldsymbol{W}^{(1)}$ ends with $\boldsymbol{x}$ on the
 # right (a $1\times h$ row times an $n\times1$ column). In numerator layout the input vector goes on the **left**:
 # $\boldsymbol{z}_2\,\boldsymbol{\delta}$ and $\boldsymbol{x}\,(\cdots)$ — outer products.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 assert shape_error(lambda: delta @ z2)
 assert shape_error(lambda: (delta @ W2 @ dz2_dz1) @ x)
 assert cmp("right dl/dW2", z2 @ delta, ref["W2"])
@@ -294,22 +309,24 @@ assert cmp("right dl/dW1", x @ (delta @ W2 @ dz2_dz1), ref["W1"])
 # ## 7 — a factor to note, not a mistake: `nn.MSELoss()` for the homework's $\|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$
 #
 # A written answer to question 1.2(a) trains the homework's sum of squares with `nn.MSELoss()`.
+#
+# **Written:** `nn.MSELoss()`, that is $\frac1K\|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$. **The homework's:** $\;\|\hat{\boldsymbol{y}}-\boldsymbol{y}\|^2$ — the same steps with a learning rate $K$ times larger.
 
 # %%
 print("not a mistake of the catalogue: a constant factor 1/K, which the learning rate absorbs")
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 # the written answer, fed to the exercise check of notebooks 01–03
 v = exercises.check_batch_loss(lambda y_hat, Y: nn.MSELoss()(y_hat, Y))     # accepted, with the factor noted
 assert v.status == "correct" and "nn.MSELoss()" in v.line
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown]
 # *Seen in:* a written answer to question 1.2(a), which trains the sum-of-squares loss with `nn.MSELoss()`. That
 # loss is the *mean* over the $K$ outputs, so its value and its gradients are exactly $\frac1K$ of the homework's. This
 # is a constant factor, and a learning rate $K$ times larger absorbs it: SGD then takes exactly the same steps. Worth
 # noting (and putting back, as notebook 01 does, when the numbers are compared), but not wrong.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 mse_mean = lambda *p: nn.MSELoss()(regression(*p)[3], y)
 grads_mean = autograd_grad(mse_mean, W1, b1, W2, b2)
 for name, g in zip(names, grads_mean):
@@ -323,11 +340,13 @@ for name, theta, g_mean in zip(names, (W1, b1, W2, b2), grads_mean):
 #
 # A written answer to question 1.4(3) integrates $dL/d\hat y$ and, in an intermediate step, writes $\hat y$ in two places
 # where the label $y$ belongs.
+#
+# **Wrong:** $\;-\tfrac12\big[(1+\hat y)\log(1+\hat y)+(1-\hat y)\log(1-\hat y)\big]$. **Right:** $\;-\tfrac12\big[(1+y)\log(1+\hat y)+(1-y)\log(1-\hat y)\big]$.
 
 # %%
 print(mistakes.get('label_lost_in_integration').name)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 # the written answer, fed to the exercise check of notebooks 01–03
 zs_, ys_ = sp.symbols("z y", real=True)
 yh_ = sp.tanh(zs_)                                    # the slip, written in z with ŷ = tanh z
@@ -335,14 +354,14 @@ slip_in_z = -(1 + yh_) * sp.log(1 + yh_) / 2 - (1 - yh_) * sp.log(1 - yh_) / 2
 v = exercises.check_loss("logistic", slip_in_z)
 assert v.mistake_key == "label_lost_in_integration"
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown]
 # *Seen in:* a written answer to question 1.4(3). To reproduce the update rule, the loss must satisfy
 # $\frac{dL}{d\hat y} = \frac{\hat y - y}{1-\hat y^2}$ (with $\hat y=\tanh z$). The intermediate antiderivative in that answer,
 # $-\tfrac12\big[(1+\hat y)\log(1+\hat y) + (1-\hat y)\log(1-\hat y)\big]$, has $\hat y$ where the label $y$ belongs in the
 # two coefficients, so it does not depend on $y$ at all — its derivative is $-\operatorname{artanh}\hat y$. (The answer's final
 # answer, with $y$ in those places, is right: it equals $\log\cosh z - yz$ from notebook 03.)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %%
 yh, yy = sp.symbols("yhat y", real=True)
 target = (yh - yy) / (1 - yh**2)
 slip = -(1 + yh) * sp.log(1 + yh) / 2 - (1 - yh) * sp.log(1 - yh) / 2
@@ -361,7 +380,7 @@ for label in (-1.0, 1.0):
     vals = torch.tensor([L_fixed(v, label) for v in torch.tanh(zg).tolist()])
     assert cmp(f"final, y={label:+.0f}", vals, torch.log(torch.cosh(zg)) - label * zg)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown]
 # ## Summary
 #
 # | # | mistake | seen in a written answer to | what catches it |

@@ -17,14 +17,9 @@
 # # 06 · mlp.py from scratch
 #
 # Part 2.1 of the homework asks for the forward and backward pass of **Linear, ReLU, Sigmoid, MSE and
-# BCE** in `mlp.py`, without autograd. This notebook reads the project's own `mlp.py` piece by piece —
-# every function shown below is printed from the file with `inspect.getsource`, so there is exactly one
-# copy of the code — and checks each piece against PyTorch's autograd with `lab.gradcheck.cmp`, one
-# line per tensor.
-#
-# Then it trains two small networks with nothing but `mlp.py`'s gradients and a hand-written SGD step
-# (a 1-D regression and the two-moons classification), and finally breaks `mlp.py` on purpose, the way
-# learners really do, to show that the checks catch every one of those bugs.
+# BCE** in `mlp.py`, without autograd. This notebook takes them one at a time: for each piece you write the
+# function in an exercise cell, and a check compares it with PyTorch's autograd. At the end, one cell checks your
+# whole `mlp.py` through the course's API.
 #
 # The network of the homework:
 #
@@ -33,12 +28,12 @@
 # **Exercises first.** Each layer starts with an exercise cell: write the function (forward or backward,
 # PyTorch's layout, no autograd) in place of the `None` placeholder and run the cell. `lab.exercises`
 # runs it on random batches of three different sizes, compares it with autograd and prints one line: `not
-# answered yet`, `correct`, `wrong: <the mistake, named> — <a hint>`, or the shape it expected. The worked
-# answer — the project's `mlp.py`, read and checked — follows, collapsed. Near the end, one cell checks your
-# whole `mlp.py` (the course's API: `MLP`, `mse_loss`, `bce_loss`).
+# answered yet`, `correct`, `wrong: <the mistake, named> — <a hint>`, or the shape it expected. Near the end,
+# one cell checks your whole `mlp.py` (the course's API: `MLP`, `mse_loss`, `bce_loss`). Where a worked answer
+# follows (the student edition has none), it sits under a folded heading **Worked answer**: open it after you
+# have tried.
 
 # %%
-import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))
 import copy, importlib.util, inspect
 
 import matplotlib.pyplot as plt
@@ -53,7 +48,6 @@ from lab.figures import save_figure
 
 torch.manual_seed(0)
 np.random.seed(0)
-print("mlp.py loaded from the repository root:", pathlib.Path(mlp.__file__).parent == pathlib.Path.cwd().resolve().parent)
 
 # %% [markdown]
 # ## Shapes: PyTorch's layout, not the blackboard's
@@ -89,7 +83,16 @@ def my_linear_backward(dJdz, x, W):
 
 exercises.check_linear_backward(my_linear_backward)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
+# The worked answers of this notebook read the project's own `mlp.py` piece by piece — every function shown is
+# printed from the file with `inspect.getsource`, so there is exactly one copy of the code — and check each piece
+# against autograd with `lab.gradcheck.cmp`, one line per tensor. After the last exercise they train two small
+# networks with nothing but `mlp.py`'s gradients, and break `mlp.py` on purpose, the way learners do, to show that
+# the checks catch each of those bugs.
+#
 # Backward gets $G = \partial J/\partial Z$ of shape $(N, \text{out})$ and returns three gradients:
 #
 # $$\frac{\partial J}{\partial X} = G\,W \;(N, \text{in}), \qquad
@@ -99,17 +102,17 @@ exercises.check_linear_backward(my_linear_backward)
 # The bias is added to every row, so its gradient sums over the batch. Here is the code as it stands
 # in `mlp.py`:
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 # NBVAL_IGNORE_OUTPUT — prints mlp.py as it is now; the checks below test what it computes
 print(inspect.getsource(mlp.linear))
 print(inspect.getsource(mlp.linear_backward))
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # To check a layer on its own we need a scalar to differentiate. Any upstream gradient $G$ can be
 # produced by the scalar $J = \sum_{n,k} Z_{nk} G_{nk}$ (its gradient with respect to $Z$ is exactly
 # $G$), so autograd on that $J$ gives the reference for each of the three outputs.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 N, n_in, n_out = 5, 3, 4
 gen = torch.Generator().manual_seed(1)
 x = torch.randn(N, n_in, generator=gen, dtype=torch.float64)
@@ -163,7 +166,10 @@ def my_sigmoid_backward(dJda, z, a):
 
 exercises.check_sigmoid_backward(my_sigmoid_backward)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 # An element-wise activation $a = \varphi(z)$ has a diagonal Jacobian, so its backward is an
 # element-wise product: $\partial J/\partial z = \partial J/\partial a \odot \varphi'(z)$.
 #
@@ -174,12 +180,12 @@ exercises.check_sigmoid_backward(my_sigmoid_backward)
 #
 # Each backward in `mlp.py` receives `(dJda, z, a)` and uses whichever is cheaper:
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 # NBVAL_IGNORE_OUTPUT — prints mlp.py as it is now; the checks below test what it computes
 for name in ["relu", "relu_backward", "sigmoid", "sigmoid_backward"]:
     print(inspect.getsource(getattr(mlp, name)))
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 z = torch.randn(N, n_out, generator=gen, dtype=torch.float64) * 3
 dJda = torch.randn(N, n_out, generator=gen, dtype=torch.float64)
 ok = []
@@ -217,7 +223,10 @@ def my_bce_loss(y, y_hat):
 
 exercises.check_bce_loss(my_bce_loss)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
 # Both losses are the **mean over every element** of $\hat y$ (shape $(N, K)$, $M = NK$ elements), like
 # `nn.MSELoss()` and `nn.BCELoss()` with their default `reduction='mean'`. Note the argument order of
 # the course's API: `mse_loss(y, y_hat)`, target first.
@@ -232,12 +241,12 @@ exercises.check_bce_loss(my_bce_loss)
 # The $1/M$ is part of the gradient because it is part of $J$. `nn.BCELoss` clamps each log at $-100$
 # so that $J$ stays finite when a sigmoid saturates to exactly 0 or 1; `mlp.py` does the same.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 # NBVAL_IGNORE_OUTPUT — prints mlp.py as it is now; the checks below test what it computes
 print(inspect.getsource(mlp.mse_loss))
 print(inspect.getsource(mlp.bce_loss))
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 y = torch.rand(N, 2, generator=gen, dtype=torch.float64)
 y_hat = torch.rand(N, 2, generator=gen, dtype=torch.float64) * 0.98 + 0.01
 ok = []
@@ -260,18 +269,20 @@ exercises.check_bce_loss(mlp.bce_loss)
 # %% [markdown]
 # ## Your whole mlp.py
 #
-# **Exercise.** Put your functions into `mlp.py` (next to the notebooks folder: the course's API, `MLP`, `mse_loss`,
-# `bce_loss`) and restart the kernel. This cell builds your `MLP` for a few choices of $f$, $g$ and the loss, runs
-# forward, the loss and backward on a random batch, and compares $\hat y$, $J$, `dJdy_hat` and the four gradients
-# with autograd. While your file still raises `NotImplementedError` it says `not answered yet`. From here on, the
-# notebook runs the project's own `mlp.py` (collapsed, as worked answers): the full gradient-check table, training,
-# and the bugs learners write.
+# **Exercise.** Put your functions into `mlp.py` (the course's API: `MLP`, `mse_loss`, `bce_loss`; in the student
+# edition, the file beside this notebook) and restart the kernel. This cell builds your `MLP` for a few choices of
+# $f$, $g$ and the loss, runs forward, the loss and backward on a random batch, and compares $\hat y$, $J$, `dJdy_hat`
+# and the four gradients with autograd. While your file still raises `NotImplementedError` it says `not answered
+# yet`.
 
 # %% tags=["exercise"]
 exercises.check_network(mlp)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# ## The gradient-check table
+# %% [markdown] jp-MarkdownHeadingCollapsed=true tags=["solution"]
+# #### Worked answer (open it after you have tried)
+
+# %% [markdown] tags=["solution"]
+# ##### The gradient-check table
 #
 # Now the whole network, `mlp.MLP`, for every activation as $f$, several $g$, and both losses (BCE only
 # with a sigmoid output: it needs $\hat y \in [0, 1]$). `lab.gradcheck.check_mlp` runs forward,
@@ -284,7 +295,7 @@ exercises.check_network(mlp)
 # One net printed in full first, then the table (one row per net; each row summarises 5 autograd and
 # 4 finite-difference comparisons).
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 torch.manual_seed(0)
 x = torch.randn(6, 3, dtype=torch.float64)
 y = torch.rand(6, 2, dtype=torch.float64)
@@ -292,7 +303,7 @@ net = mlp.MLP(3, 4, "relu", 4, 2, "sigmoid")
 net.parameters = {k: v.double() for k, v in net.parameters.items()}
 assert check_mlp(net, x, y, "bce", finite_differences=True)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 import contextlib, io
 
 activations = [n for n in mlp.ACTIVATIONS if n != "5relu"]
@@ -317,13 +328,13 @@ print(f"{sum(all_ok)} of {len(rows)} networks pass both checks")
 assert all(all_ok)
 
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# ## Training with mlp.py's own gradients
+# %% [markdown] tags=["solution"]
+# ##### Training with mlp.py's own gradients
 #
 # A training step of the homework's question 1.2(a), written out by hand: forward, loss, zero the
 # gradients, backward, and the SGD update $\theta \leftarrow \theta - \eta\,\partial J/\partial\theta$:
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 def sgd_step(net, x, y, loss_fn, lr):
     """One full-batch step of plain gradient descent using only mlp.py; returns J before the step."""
     net.clear_grad_and_cache()
@@ -349,12 +360,12 @@ def make_net(n_in, hidden, f, n_out, g, seed):
     return net
 
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # Before trusting the loop, compare it with PyTorch's own training: the same weights copied into an
 # `nn.Sequential`, trained with `torch.optim.SGD` and autograd for 50 steps. The parameters must stay
 # equal step after step.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 torch.manual_seed(3)
 xs = torch.linspace(-3, 3, 64, dtype=torch.float64)[:, None]
 ys = torch.sin(2 * xs)
@@ -372,14 +383,14 @@ ok = [cmp(n, net.parameters[n], t) for n, t in
       [("W1", ref[0].weight), ("b1", ref[0].bias), ("W2", ref[2].weight), ("b2", ref[2].bias)]]
 assert all(ok)
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# ### Regression: fit a 1-D curve
+# %% [markdown] tags=["solution"]
+# ##### Regression: fit a 1-D curve
 #
 # $f = \tanh$, $g$ = identity, MSE, 32 hidden units, 64 noisy samples of $y = \sin(2x) + 0.3x$ on
 # $[-3, 3]$, learning rate 0.05 (at 0.1 this net diverges: the loss passes 1e40 within 50 steps and overflows to inf within a few
 # hundred steps — the learning rate is part of the algorithm).
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 gen = torch.Generator().manual_seed(0)
 x_reg = torch.linspace(-3, 3, 64, dtype=torch.float64)[:, None]
 y_reg = torch.sin(2 * x_reg) + 0.3 * x_reg + 0.1 * torch.randn(x_reg.shape, generator=gen, dtype=torch.float64)
@@ -389,13 +400,13 @@ reg_losses = [sgd_step(reg, x_reg, y_reg, mlp.mse_loss, lr=0.05) for step in ran
 print(f"MSE: start {reg_losses[0]:.3f}, after 100 steps {reg_losses[100]:.3f}, after 4000 steps {reg_losses[-1]:.4f}")
 assert reg_losses[-1] < 0.05 < reg_losses[0]   # the noise alone costs 0.01
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# ### Classification: two moons
+# %% [markdown] tags=["solution"]
+# ##### Classification: two moons
 #
 # $f$ = ReLU, $g$ = sigmoid, BCE, 16 hidden units, 300 points of `sklearn.datasets.make_moons`
 # (noise 0.2, seeded), inputs standardized.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 from sklearn.datasets import make_moons
 
 X_np, Y_np = make_moons(n_samples=300, noise=0.2, random_state=0)
@@ -409,7 +420,7 @@ accuracy = ((clf.forward(x_cls) > 0.5).double() == y_cls).double().mean().item()
 print(f"BCE: start {clf_losses[0]:.3f}, after 3000 steps {clf_losses[-1]:.3f}; training accuracy {accuracy:.1%}")
 assert accuracy > 0.95
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
 ax = axes[0]
 ax.semilogy(reg_losses, label="regression (MSE)")
@@ -440,8 +451,8 @@ save_figure(fig, "mlp_training")
 plt.show()
 
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
-# ## The bugs learners really write — and the check that catches each
+# %% [markdown] tags=["solution"]
+# ##### The bugs learners really write — and the check that catches each
 #
 # Each bug below is a one-line change to a backward function. We never edit `mlp.py`: each bug is
 # patched into a **fresh copy** of the module (`broken_mlp()` loads the file again under another
@@ -454,7 +465,7 @@ plt.show()
 # | $\sigma'$ from the wrong variable | `dJda * sigmoid(a) * (1 - sigmoid(a))` | that is $\sigma'(a)$; the layer needs $\sigma'(z) = a(1-a)$ |
 # | BCE sign flipped | `dJdy_hat = (y - y_hat) / (...)` | the gradient now points uphill: training *raises* the loss |
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 def broken_mlp():
     """A fresh, independent copy of the mlp module (patching it leaves the real mlp untouched)."""
     spec = importlib.util.spec_from_file_location("mlp_broken_copy", mlp.__file__)
@@ -476,13 +487,13 @@ xb = torch.randn(6, 3, dtype=torch.float64)
 yb = torch.rand(6, 2, dtype=torch.float64)
 
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # **Bug 1 — the missing $1/M$.** The loss value is right (it still divides by the number of elements),
 # but the gradient is $M = N\cdot K$ times too large: $N$ rows times $K$ outputs, not just the batch size $N$.
 # Training may even appear to work with a smaller learning rate, which is why this bug survives; the gradient
 # check does not let it.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 def mse_loss_missing_mean(y, y_hat):
     J = ((y_hat - y) ** 2).mean()
     return J, 2 * (y_hat - y)                      # BUG: no division by y_hat.numel()
@@ -495,13 +506,13 @@ N_rows, K_out = yb.shape
 print(f"ratio ours / autograd = {(dJdy_hat / ref).mean().item():.0f} = N·K = {N_rows}·{K_out}, the number of elements")
 assert torch.allclose(dJdy_hat / ref, torch.full_like(ref, N_rows * K_out))
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # **Bug 2 — the wrong transpose.** With `x` of shape $(N, \text{in})$ and $G$ of shape
 # $(N, \text{out})$, `x.T @ G` is the numerator-layout Jacobian of part 1, shape $(\text{in},
 # \text{out})$. `cmp` compares shapes first; the SGD step `W -= lr * dJdW` would then crash — or, for a
 # square layer, silently update with the wrong numbers.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 bad = broken_mlp()
 correct_linear_backward = bad.linear_backward
 def linear_backward_transposed(dJdz, x, W, *args, **kwargs):
@@ -511,13 +522,13 @@ bad.linear_backward = linear_backward_transposed
 
 assert not check_mlp(fresh_net(bad, "relu", "identity"), xb, yb, "mse")
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # **Bug 3 — $\sigma'$ from the wrong variable.** The backward receives both $z$ and $a = \sigma(z)$.
 # Writing the textbook formula $\sigma(\cdot)(1-\sigma(\cdot))$ and feeding it $a$ computes $\sigma'(a)$,
 # the derivative at the wrong point. Only the output layer uses sigmoid here, so $W_1$, $b_1$, $W_2$ and
 # $b_2$ are all wrong (everything upstream of the sigmoid).
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 bad = broken_mlp()
 def sigmoid_backward_wrong_variable(dJda, z, a):
     return dJda * torch.sigmoid(a) * (1 - torch.sigmoid(a))   # BUG: σ'(a) instead of σ'(z) = a(1 − a)
@@ -525,13 +536,13 @@ bad.ACTIVATIONS["sigmoid"] = (bad.sigmoid, sigmoid_backward_wrong_variable)
 
 assert not check_mlp(fresh_net(bad, "tanh", "sigmoid"), xb, yb, "bce")
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # **Bug 4 — the BCE sign flipped.** $\frac{d}{d\hat y}\big[-\log \hat y\big] = -1/\hat y$: dropping
 # the leading minus of the loss gives a gradient pointing the wrong way. The check says `MISMATCH`
 # (every entry has the right size and the wrong sign), and a few SGD steps show the consequence — the loss
 # goes up.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 bad = broken_mlp()
 real_bce = bad.bce_loss
 def bce_loss_sign_flipped(y, y_hat):
@@ -549,20 +560,28 @@ losses = [sgd_step(net, x_cls, y_cls, bad.bce_loss, lr=1.0) for _ in range(20)]
 print(f"20 steps with the flipped sign: BCE {losses[0]:.3f} -> {losses[-1]:.3f}")
 assert losses[-1] > losses[0]
 
-# %% [markdown] tags=["solution"] jupyter={"source_hidden": true}
+# %% [markdown] tags=["solution"]
 # Finally, the copies did not touch the real module: the same checks on `mlp` itself still pass.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% tags=["solution"]
 assert mlp.linear_backward.__module__ == "mlp" and mlp.ACTIVATIONS["sigmoid"][1] is mlp.sigmoid_backward
 assert check_mlp(fresh_net(mlp, "tanh", "sigmoid"), xb, yb, "bce")
+
+# %% [markdown] tags=["solution"]
+# ##### What the worked answers showed
+#
+# * Every piece of the project's `mlp.py` — Linear, the activations, MSE and BCE — matches autograd to float64
+#   precision, and the whole `MLP` matches both autograd and finite differences for every activation and loss.
+# * Hand-written SGD on `mlp.py`'s gradients follows `torch.optim.SGD` exactly, fits a curve and separates two moons.
+# * The four classic bugs each print `MISMATCH` in a one-line check. TAs run the course-style battery on a
+#   submission with `python mlp.py --check path/to/their/mlp.py` (in the full project).
 
 # %% [markdown]
 # ## Summary
 #
-# * Every piece of `mlp.py` — Linear, the activations, MSE and BCE — matches autograd to float64
-#   precision, and the whole `MLP` matches both autograd and finite differences for every activation
-#   and loss combination.
-# * Hand-written SGD on `mlp.py`'s gradients follows `torch.optim.SGD` exactly, fits a curve and
-#   separates two moons.
-# * The four classic bugs each print `MISMATCH` in a one-line check — run `python mlp.py --check
-#   path/to/your/mlp.py` to run the course-style battery on your own file.
+# * `mlp.py`'s forward and backward are five small functions — Linear, ReLU, sigmoid, MSE and BCE — each checked
+#   above on its own against autograd, on batches of three different sizes.
+# * Every gradient has the shape of what it is the gradient of (PyTorch's layout), the transpose of part 1's
+#   numerator layout.
+# * When `exercises.check_network(mlp)` says `correct`, your `MLP` gives the same $\hat y$, $J$, `dJdy_hat` and four
+#   gradients as autograd for every choice of $f$, $g$ and the loss it tries.

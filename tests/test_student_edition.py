@@ -196,9 +196,11 @@ def _exercise_cells(nb):
 
 
 def run_notebook(path, monkeypatch, timeout=300):
-    """Execute a notebook in a fresh kernel from its own folder (raises on the first error)."""
+    """Execute a notebook in a fresh kernel from its own folder (raises on the first error), as a student
+    would: without PYTHONPATH, so that only the folder itself and the installed packages are importable."""
     from nbclient import NotebookClient
     monkeypatch.delenv("BACKPROP_SAVE_FIGURES", raising=False)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(Path(path).parent)}}).execute()
@@ -216,8 +218,11 @@ MOCK = '''# %% [markdown]
 # The slope of $x^3$ at $x = 2$.
 
 # %%
-import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))
+import pathlib
+import lab, mlp
 from lab.theory import fmt
+print("own lab/ and mlp.py:", pathlib.Path(lab.__file__).parent.parent == pathlib.Path.cwd(),
+      pathlib.Path(mlp.__file__).parent == pathlib.Path.cwd())
 
 def verdict(answer):
     print("not answered yet" if answer is None else ("correct" if answer == 12 else "wrong: not 12"))
@@ -260,12 +265,15 @@ def mock_root(tmp_path):
 def test_mock_edition_strips_solutions_and_runs(mock_root, tmp_path, monkeypatch):
     out = tmp_path / "edition"
     ms.build(out, root=mock_root, numbers=("01",))
-    nb = nbformat.read(out / "notebooks" / "01_mock.ipynb", as_version=4)
+    nb = nbformat.read(out / "01_mock.ipynb", as_version=4)
     assert len(nb.cells) == 4, [c.source[:30] for c in nb.cells]          # 6 cells, 2 solutions gone
-    assert "worked_slope" not in out.joinpath("notebooks", "01_mock.ipynb").read_text()
+    assert "worked_slope" not in out.joinpath("01_mock.ipynb").read_text()
     assert "return 3.0 * x ** 2" not in nb.cells[3].source and ms.CODE_PLACEHOLDER in nb.cells[3].source
     assert not leaks(_sources(mock_root, ("01",)), out, root=mock_root)
-    ran = run_notebook(out / "notebooks" / "01_mock.ipynb", monkeypatch)
+    ran = run_notebook(out / "01_mock.ipynb", monkeypatch)
+    # the kernel starts in the edition's folder, which comes first on sys.path: the edition's own lab/ and
+    # starter mlp.py are imported, not the repository's (installed editable)
+    assert _stdout(ran.cells[1]).strip() == "own lab/ and mlp.py: True True"
     assert _stdout(ran.cells[2]).strip() == NOT_ANSWERED
     assert "slope function written: False" in _stdout(ran.cells[3])
 
@@ -281,7 +289,7 @@ def test_the_leak_check_can_fail(mock_root, tmp_path):
     source.write_text(MOCK)
     edition = tmp_path / "e2"
     ms.build(edition, root=mock_root, numbers=("01",))
-    leaked = edition / "notebooks" / "notes.md"                              # a stray copy of a region line
+    leaked = edition / "notes.md"                              # a stray copy of a region line
     leaked.write_text("hint: return 3.0 * x ** 2 + 0.0 * x\n")
     assert any("notes.md" in f for f in leaks(_sources(mock_root, ("01",)), edition, root=mock_root))
     shutil.copyfile(mock_root / "mlp.py", edition / "mlp.py")               # our mlp.py instead of the starter
@@ -327,19 +335,42 @@ def sources():
 
 def test_edition_holds_exactly_what_it_should(edition):
     files = sorted(p.relative_to(edition).as_posix() for p in edition.rglob("*") if p.is_file())
-    notebooks = [f"notebooks/{p.stem}.ipynb" for p in sorted((ROOT / "notebooks").glob("0[1-6]_*.py"))]
+    notebooks = [f"{p.stem}.ipynb" for p in sorted((ROOT / "notebooks").glob("0[1-6]_*.py"))]
     lab = sorted(f for f in files if f.startswith("lab/"))
     assert files == sorted(notebooks + lab + ["mlp.py", "requirements.txt", "README.md"])
     assert len(notebooks) == 6
     assert {"lab/__init__.py", "lab/gradcheck.py", "lab/theory.py"} <= set(lab)
-    assert {Path(f).stem for f in lab} <= set(ms.LAB_WHITELIST)
+    assert {f.split("/")[1].removesuffix(".py") for f in lab} <= set(ms.LAB_WHITELIST)
+    if (ROOT / "lab" / "latex" / "__init__.py").exists():              # LaTeX answers work in the edition
+        assert "lab/latex/__init__.py" in lab and any(f.endswith(".lark") for f in lab), lab
     assert "lab/selfcheck.py" not in lab and "lab/studio.py" not in lab and "gd.py" not in files
     assert (edition / "mlp.py").read_text() == (ROOT / "student" / "mlp.py").read_text()
     assert (edition / "README.md").read_text().startswith(ms.README_TITLE)
 
 
+def test_edition_is_flat_and_installs_without_the_project(edition):
+    """The notebooks sit beside mlp.py and lab/ (so the kernel imports those); the edition's
+    requirements.txt installs the packages but not the project (`-e .`: the edition has no pyproject)."""
+    assert sorted(p.name for p in edition.glob("*.ipynb")) == sorted(
+        f"{p.stem}.ipynb" for p in (ROOT / "notebooks").glob("0[1-6]_*.py"))
+    assert not (edition / "notebooks").exists() and (edition / "lab" / "__init__.py").exists()
+    requirements = (edition / "requirements.txt").read_text()
+    assert "-e ." not in requirements and "torch==" in requirements and "jupytext" in requirements
+    readme = (edition / "README.md").read_text()
+    assert "jupyter lab\n" in readme and "notebooks/" not in readme
+
+
+def test_make_student_needs_only_the_main_requirements():
+    """`make student` after the README's main setup (pip install -r requirements.txt): the tool's
+    third-party imports (jupytext, nbformat) are installed by requirements.txt itself."""
+    main = (ROOT / "requirements.txt").read_text()
+    assert re.search(r"^jupytext\b", main, flags=re.M), "make student imports jupytext"
+    assert re.search(r"^(jupyterlab|nbconvert)\b", main, flags=re.M)    # nbformat comes with these
+    assert "make_student.py" in (ROOT / "Makefile").read_text()
+
+
 def test_edition_notebooks_are_clean(edition):
-    for path in sorted((edition / "notebooks").glob("*.ipynb")):
+    for path in sorted(edition.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         assert "jupytext" not in nb.metadata
         for i, cell in enumerate(nb.cells):
@@ -375,13 +406,21 @@ WITH_EXERCISES = {"01", "02", "03", "04", "06"}
 @pytest.mark.parametrize("stem", sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-6]_*.py")))
 def test_edition_notebook_runs_in_a_fresh_kernel(edition, sources, stem, monkeypatch):
     """Run All in a fresh kernel: no error, and every exercise cell says "not answered yet"."""
-    nb = run_notebook(edition / "notebooks" / f"{stem}.ipynb", monkeypatch)
+    nb = run_notebook(edition / f"{stem}.ipynb", monkeypatch)
     exercises = _exercise_cells(nb)
     assert bool(exercises) == (stem[:2] in WITH_EXERCISES), f"{stem}: {len(exercises)} exercise cells"
     assert len(exercises) == len(_exercise_cells(sources[stem])), "every exercise cell ships"
     for i in exercises:
         assert _stdout(nb.cells[i]).strip().splitlines()[-1:] == [NOT_ANSWERED], \
             f"{stem} exercise cell {i} printed {_stdout(nb.cells[i])!r}"
+    # what both editions share prints the same in both: a shared cell's text output in the edition equals the
+    # full notebook's stored one (so the prose around it, written once, fits both: 01's kink table, say)
+    stored = {c.source: _stdout(c) for c in nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4).cells
+              if c.cell_type == "code" and not set(_tags(c)) & {"exercise", "solution", "nbval-ignore-output"}}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source in stored and "NBVAL_IGNORE_OUTPUT" not in cell.source:
+            assert _stdout(cell) == stored[cell.source], f"{stem}: a shared cell prints differently in the edition:\n" \
+                f"{cell.source[:200]}\n--- edition:\n{_stdout(cell)[:800]}\n--- full:\n{stored[cell.source][:800]}"
 
 
 # ----------------------------------------------------------------------------- the starter mlp.py

@@ -90,6 +90,21 @@ def test_the_pair_holds_the_same_cells(path):
                           + "\n".join(problems))
 
 
+def _without_version(text):
+    return re.sub(r"^#\s+jupytext_version: .*\n", "", text, flags=re.M)
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name[:2] <= "06"], ids=_ids([p for p in NOTEBOOKS if p.name[:2] <= "06"]))
+def test_the_text_source_is_what_jupytext_writes(path):
+    """The .py is byte for byte what jupytext writes from the .ipynb (cell metadata in its order too).
+    Where jupytext's server extension pairs the two files, JupyterLab refuses to open a notebook whose
+    .ipynb is newer than its .py and differs from it in any way ("File Load Error"), even in the
+    order of two metadata keys: regenerate with `jupytext --to py:percent notebooks/NN_name.ipynb`."""
+    written = jupytext.writes(jupytext.read(path), fmt="py:percent")
+    assert _without_version(written) == _without_version(path.with_suffix(".py").read_text()), \
+        f"{path.stem}.py differs from what jupytext writes for {path.name}"
+
+
 def test_the_sync_check_can_fail(tmp_path):
     """An edit of the text source that was not carried into the notebook is caught, cell by cell."""
     src = NOTEBOOKS[0].with_suffix(".py")
@@ -111,7 +126,17 @@ def test_stored_outputs_are_from_a_clean_run(path):
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "not a fresh top-to-bottom run"
     for c in code:
         assert not any(o.output_type == "error" for o in c.outputs), c.source[:80]
-    assert code[0].source.startswith("import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name[:2] <= "06"], ids=_ids([p for p in NOTEBOOKS if p.name[:2] <= "06"]))
+def test_notebooks_import_the_installed_project(path):
+    """No sys.path edits: the repository is installed editable (`-e .`), and in the student edition the
+    notebooks sit beside the edition's own mlp.py and lab/ (tools/make_student.py)."""
+    for cell in _stored(path).cells:
+        if cell.cell_type == "code":
+            assert "sys.path" not in cell.source, f"{path.name}: {cell.source[:80]!r}"
+    first = next(c for c in _stored(path).cells if c.cell_type == "code")
+    assert re.search(r"^from lab( import|\.)", first.source, flags=re.M), "the first code cell imports lab"
 
 
 def test_nothing_regenerates_notebooks_from_builders():

@@ -5,14 +5,21 @@
 
 What goes in (and nothing else):
 
-* ``notebooks/NN_*.ipynb`` for 01–06, read from their text sources ``notebooks/NN_*.py``, with
+* ``NN_*.ipynb`` for 01–06 at the edition's root, read from their text sources ``notebooks/NN_*.py``, with
   every cell tagged ``solution`` removed, every ``### BEGIN SOLUTION`` … ``### END SOLUTION``
   region removed from the other cells (nbgrader's convention; a placeholder line takes its place),
   and all outputs cleared;
-* the check library: the ``lab/`` modules those notebooks import (directly or through each
-  other), each of which must be on :data:`LAB_WHITELIST`;
+* the check library: the ``lab/`` modules and packages (``lab/latex/``, whole) those notebooks import
+  (directly or through each other) plus :data:`ALWAYS_SHIPPED`, each of which must be on
+  :data:`LAB_WHITELIST`;
 * ``mlp.py``: the course-API starter ``student/mlp.py`` (stubs that raise NotImplementedError),
-  never the project's own mlp.py; ``requirements.txt``; a generated ``README.md``.
+  never the project's own mlp.py; ``requirements.txt`` without the line that installs the project
+  itself (``-e .``); a generated ``README.md``.
+
+The layout is flat on purpose: the notebooks sit beside ``mlp.py`` and ``lab/``. A Jupyter kernel puts
+its working directory (the notebook's folder) first on ``sys.path``, ahead of any installed copy of the
+project (an editable install's finder comes after it), so ``import mlp`` and ``import lab`` in the
+edition always load the edition's own starter and check library.
 
 The build refuses to write an edition that still holds a ``solution`` tag or a solution marker,
 and refuses to replace a folder that is not a previous edition.
@@ -30,9 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EDITION_NOTEBOOKS = ("01", "02", "03", "04", "05", "06")
 # lab modules that may ship: the checks and the helpers the notebooks print and draw with.
 # Never lab/selfcheck.py or lab/studio.py (they drive our own mlp.py / gd.py).
-LAB_WHITELIST = ("__init__", "exercises", "mistakes", "gradcheck", "theory", "figures")
-# shipped whenever they exist, imported or not: the check library a learner may call directly.
-ALWAYS_SHIPPED = ("__init__", "exercises", "mistakes", "gradcheck", "theory")
+LAB_WHITELIST = ("__init__", "exercises", "mistakes", "gradcheck", "theory", "figures", "reference", "latex",
+                 "theory_check")
+# shipped whenever they exist, imported or not: the check library a learner may call directly (lab.latex is
+# loaded by name when an answer is a LaTeX string; lab.theory_check checks a whole written-up theory.tex).
+ALWAYS_SHIPPED = ("__init__", "exercises", "mistakes", "gradcheck", "theory", "latex", "theory_check")
 SOLUTION_TAG = "solution"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_PLACEHOLDER = "# YOUR CODE HERE"
@@ -98,9 +107,11 @@ def student_notebook(nb, name="notebook"):
     return nb
 
 
-def lab_imports(code):
+def lab_imports(code, depth=1):
     """Names of lab modules imported by a piece of code (``import lab.x``, ``from lab.x import``,
-    ``from lab import x``, and inside lab: ``from .x import`` / ``from . import x``)."""
+    ``from lab import x``, and inside lab: ``from .x import`` / ``from . import x``). ``depth`` is 2 for
+    code inside a package of lab (lab/latex/): there ``from ..x import`` reaches lab.x, and ``from .x``
+    stays inside the package."""
     lines = [ln for ln in code.splitlines() if not ln.lstrip().startswith(("%", "!"))]
     names = set()
     for node in ast.walk(ast.parse("\n".join(lines))):
@@ -110,16 +121,29 @@ def lab_imports(code):
             module = node.module or ""
             if node.level == 0 and module.startswith("lab."):
                 names.add(module.split(".")[1])
-            elif (node.level == 0 and module == "lab") or (node.level == 1 and not module):
+            elif (node.level == 0 and module == "lab") or (node.level == depth and not module):
                 names |= {a.name for a in node.names}
-            elif node.level == 1:
+            elif node.level == depth:
                 names.add(module.split(".")[0])
     return names
 
 
+def module_files(lab_dir, module):
+    """The files of one lab module: ``lab/m.py``, or every file of the package ``lab/m/`` (its .py
+    files and data such as a grammar; no caches). Empty when it does not exist."""
+    single = lab_dir / f"{module}.py"
+    if single.exists():
+        return [single]
+    package = lab_dir / module
+    if (package / "__init__.py").exists():
+        return sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                      and p.suffix not in (".pyc", ".pyo"))
+    return []
+
+
 def lab_modules_needed(notebooks, lab_dir):
     """The lab modules the notebooks import, closed over the modules' own imports of each other."""
-    needed = {m for m in ALWAYS_SHIPPED if (lab_dir / f"{m}.py").exists()}
+    needed = {m for m in ALWAYS_SHIPPED if module_files(lab_dir, m)}
     for name, nb in notebooks.items():
         for cell in nb.cells:
             if cell.cell_type == "code":
@@ -127,12 +151,15 @@ def lab_modules_needed(notebooks, lab_dir):
     todo = sorted(needed)
     while todo:
         module = todo.pop()
-        path = lab_dir / f"{module}.py"
-        if not path.exists():
-            raise EditionError(f"the notebooks import lab.{module}, but {path} does not exist")
-        for other in lab_imports(path.read_text()) - needed:
-            needed.add(other)
-            todo.append(other)
+        files = module_files(lab_dir, module)
+        if not files:
+            raise EditionError(f"the notebooks import lab.{module}, but neither {lab_dir / module}.py nor the "
+                               f"package {lab_dir / module}/ exists")
+        for path in (f for f in files if f.suffix == ".py"):
+            depth = 1 if path.parent == lab_dir else 2
+            for other in lab_imports(path.read_text(), depth) - needed:
+                needed.add(other)
+                todo.append(other)
     refused = sorted(needed - set(LAB_WHITELIST))
     if refused:
         raise EditionError(f"the edition would need lab module(s) {refused}, which are not on the whitelist "
@@ -154,7 +181,11 @@ def readme(notebook_names, lab_modules):
         "answer, and the cell under it checks it at once.",
         "",
         "    pip install -r requirements.txt",
-        "    jupyter lab notebooks/",
+        "    jupyter lab",
+        "",
+        "Run both commands in this folder. The notebooks sit beside `mlp.py` and `lab/` on purpose:",
+        "the notebooks import this folder's `mlp.py` (yours) and `lab/`, since Jupyter starts each",
+        "notebook in its own folder and Python looks there first.",
         "",
         "Every exercise cell starts with a placeholder (`answer = None` or a function that returns",
         "None) and ends with a check that prints one line:",
@@ -169,13 +200,22 @@ def readme(notebook_names, lab_modules):
         "Contents:",
         "",
     ]
-    lines += [f"* `notebooks/{n}`" for n in notebook_names]
+    lines += [f"* `{n}`" for n in notebook_names]
     lines += [
         "* `mlp.py`: the starter of part 2.1. Its course API (`MLP`, `mse_loss`, `bce_loss`) is the one",
         "  the grading scripts use; each part to write raises NotImplementedError until you write it.",
         "  Notebook 06 checks your implementation against autograd, piece by piece.",
         f"* `lab/`: the checks and plotting helpers the notebooks import ({', '.join(sorted(lab_modules))}).",
         "",
+    ]
+    if "theory_check" in lab_modules:
+        lines += [
+            "Part 1 written in LaTeX? `python -m lab.theory_check theory.tex` reads your write-up (a .tex or .md",
+            "file), finds each equation's homework item by your section headings and judges it like the",
+            "notebooks' checks, one line per equation.",
+            "",
+        ]
+    lines += [
         "This edition was generated by `make student` (tools/make_student.py) from the Backprop Lab",
         "sources: worked answers are not part of it.",
     ]
@@ -188,8 +228,15 @@ def _prepare(out):
         if any(out.iterdir()) and not (previous.exists() and previous.read_text().startswith(README_TITLE)):
             raise EditionError(f"{out} exists and is not a student edition: refusing to replace it")
         shutil.rmtree(out)
-    (out / "notebooks").mkdir(parents=True)
-    (out / "lab").mkdir()
+    (out / "lab").mkdir(parents=True)
+
+
+def edition_requirements(text):
+    """requirements.txt for the edition: the same packages, without the editable install of the
+    project (``-e .``), which the edition is not, and without the comment lines about it."""
+    kept = [line for line in text.splitlines()
+            if not line.strip().startswith(("-e ", "--editable")) and "editable" not in line.lower()]
+    return "\n".join(kept) + "\n"
 
 
 def build(out, root=ROOT, numbers=EDITION_NOTEBOOKS):
@@ -211,13 +258,16 @@ def build(out, root=ROOT, numbers=EDITION_NOTEBOOKS):
     _prepare(out)
     written = []
     for stem, nb in edition.items():
-        nbformat.write(nb, out / "notebooks" / f"{stem}.ipynb")
-        written.append(f"notebooks/{stem}.ipynb")
+        nbformat.write(nb, out / f"{stem}.ipynb")
+        written.append(f"{stem}.ipynb")
     for module in sorted(modules):
-        shutil.copyfile(root / "lab" / f"{module}.py", out / "lab" / f"{module}.py")
-        written.append(f"lab/{module}.py")
+        for path in module_files(root / "lab", module):
+            rel = path.relative_to(root).as_posix()
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, out / rel)
+            written.append(rel)
     shutil.copyfile(root / "student" / "mlp.py", out / "mlp.py")
-    shutil.copyfile(root / "requirements.txt", out / "requirements.txt")
+    (out / "requirements.txt").write_text(edition_requirements((root / "requirements.txt").read_text()))
     (out / "README.md").write_text(readme([f"{s}.ipynb" for s in edition], modules))
     written += ["mlp.py", "requirements.txt", "README.md"]
     return written
