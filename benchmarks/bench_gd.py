@@ -114,7 +114,7 @@ def bench_224(args):
     tt = statistics.median(p[1] for p in pairs)
     ratio = statistics.median(p[2] for p in pairs)
     print(f"VGG-13-BN-shaped (width x{args.vgg_width}, random weights, 224 px, {args.device}, {args.threads} threads): "
-          f"bare forward+backward {tb * 1e3:.1f} ms/iteration, dream.visualize with vgg13_bn's tricks "
+          f"bare forward+backward {tb * 1e3:.1f} ms/iteration, gd.visualize with vgg13_bn's tricks "
           f"{tt * 1e3:.1f} ms/iteration")
     print(f"VGG_OVERHEAD_RATIO: {ratio:.3f} (median of {args.vgg_repeats} paired runs of {n_iter} iterations; "
           f"target <= 1.1)")
@@ -167,8 +167,8 @@ def main(argv=None):
     t_off = median_time(run(dream.all_tricks_off(s)), args.repeats) / n_iter
     print(f"torch {torch.__version__}, threads 1, digits model, {n_iter} iterations, median of {args.repeats}")
     print(f"bare forward+backward per iteration:     {t_bare * 1e3:7.3f} ms")
-    print(f"dream.visualize, all tricks, per iteration: {t_tricks * 1e3:7.3f} ms")
-    print(f"dream.visualize, no tricks, per iteration:  {t_off * 1e3:7.3f} ms")
+    print(f"gd.visualize, all tricks, per iteration: {t_tricks * 1e3:7.3f} ms")
+    print(f"gd.visualize, no tricks, per iteration:  {t_off * 1e3:7.3f} ms")
     for name, off in dream.TRICKS.items():
         t = median_time(run(s.replace(**off)), args.repeats) / n_iter
         print(f"  without {name:16s} {t * 1e3:7.3f} ms/iteration")

@@ -313,11 +313,12 @@ class Studio:
             w.add_class(f"studio-{name}")
             return w
 
-        self.title = W.HTML("<b>DeepDream studio</b>", layout=W.Layout(width="150px"))
+        self.title = W.HTML("<b>DeepDream studio</b>", layout=W.Layout(width="180px"))
         self.model_menu = W.Dropdown(options=[(MODELS[n], n) for n in self.models], value=model_name,
                                      description="model", style=style)
         self.model_menu.add_class("studio-model")
-        toggles = dict(style={"description_width": "105px", "button_width": "64px"})
+        toggles = dict(style={"description_width": "105px", "button_width": "78px"},
+                       layout=W.Layout(width="360px"))
         self.objective = W.ToggleButtons(options=list(OBJECTIVES), value="class", description="objective",
                                          **toggles, tooltips=["a class logit", "one channel of a layer",
                                                                 "a whole layer (DeepDream)"])
@@ -336,7 +337,8 @@ class Studio:
             "iterations": slider(W.IntSlider, "iterations", "iterations", min=0, max=512, step=8),
             "lr": slider(W.FloatLogSlider, "lr", "step size (lr)", base=10, min=-3, max=0, step=0.1),
             "step_rule": W.ToggleButtons(options=list(STEP_RULES), value=s.step_rule,
-                                         description="step rule", **toggles),
+                                         description="step rule", layout=wide,
+                                         style={"description_width": "105px", "button_width": "92px"}),
             "jitter": slider(W.IntSlider, "jitter", "jitter (px)", min=0, max=32),
             "blur_every": slider(W.IntSlider, "blur_every", "blur every N", min=0, max=32),
             "blur_sigma": slider(W.FloatSlider, "blur_sigma", "blur sigma (px)", min=0.1, max=3.0, step=0.1),
@@ -360,6 +362,7 @@ class Studio:
         for w, cls in [(self.run_button, "studio-run"), (self.stop_button, "studio-stop"),
                        (self.ablation_button, "studio-ablation"), (self.reset_button, "studio-defaults")]:
             w.add_class(cls)
+            w.layout.width = "auto"
         self.preview = W.Image(format="png", layout=W.Layout(width=f"{self.preview_px}px",
                                                              height=f"{self.preview_px}px"))
         self.preview.add_class("studio-preview")
@@ -394,7 +397,7 @@ class Studio:
         buttons = W.HBox([self.run_button, self.stop_button, self.reset_button, self.ablation_button, self.live])
         what = W.VBox([self.model_menu, self.objective, self.target, self.layer, self.channel,
                        self.start, self.picture, self.upload])
-        numbers = W.VBox([self.progress, self.metric, self.status], layout=W.Layout(width="380px"))
+        numbers = W.VBox([self.progress, self.metric, self.status], layout=W.Layout(width="360px"))
         tricks = W.HBox([W.VBox([t[k] for k in keys]) for keys in (
             ("iterations", "lr", "step_rule", "seed"),
             ("jitter", "blur_every", "blur_sigma", "clamp"),

@@ -334,7 +334,7 @@ def test_the_voila_app_notebook_is_in_sync_with_its_source():
     import jupytext
     import nbformat
 
-    root = Path(__file__).resolve().parent.parent / "notebooks"
+    root = Path(__file__).resolve().parents[2] / "notebooks"
     text = jupytext.read(root / "studio_app.py")
     stored = nbformat.read(root / "studio_app.ipynb", as_version=4)
     assert [(c.cell_type, c.source) for c in text.cells] == [(c.cell_type, c.source) for c in stored.cells], \
