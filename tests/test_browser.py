@@ -125,6 +125,7 @@ def _check_fits_small_screen(page, studio, shot, report, key):
     upload = studio.locator(".studio-upload").bounding_box()
     row = studio.locator(".studio-row").bounding_box()
     page.screenshot(path=str(ARTIFACTS / shot), full_page=False)
+    studio.screenshot(path=str(ARTIFACTS / shot.replace(".png", "_panel.png")))
     report[key] = {"panel": panel, "buttons": boxes, "empty_under_start_px": round(row["y"] + row["height"]
                                                                                   - upload["y"] - upload["height"])}
     for name, box in boxes.items():
@@ -253,7 +254,7 @@ def test_studio_in_jupyterlab(browser_available, tmp_path):
             page.screenshot(path=str(ARTIFACTS / "studio.png"), full_page=False)
             studio.screenshot(path=str(ARTIFACTS / "studio_panel.png"))
             if os.environ.get("BACKPROP_SAVE_FIGURES"):      # `make figures`-style export for the README
-                shutil.copyfile(ARTIFACTS / "studio_panel.png", ROOT / "figures" / "studio.png")
+                shutil.copyfile(ARTIFACTS / "studio_1366x768_panel.png", ROOT / "figures" / "studio.png")
 
             # Stop: a long run (iterations slider to its maximum) stopped from the browser
             old_text = _metric(page)
