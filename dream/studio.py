@@ -326,19 +326,17 @@ class Studio:
         self.layer = W.Dropdown(description="layer", style=style)
         self.channel = W.IntSlider(description="channel", min=0, max=1, style=style, layout=wide,
                                    continuous_update=False)
-        self.start = W.ToggleButtons(options=[("noise", "noise"), ("mean image", "mean_image"),
-                                              ("picture", "picture")], value=s.start, description="start from",
-                                     **toggles, tooltips=["seeded gray noise", "the average training image "
-                                                            "(plus the same noise)", "a picture (dream on it)"])
+        self.start = W.Dropdown(options=[("seeded gray noise", "noise"), ("mean image + noise", "mean_image"),
+                                         ("a picture (dream on it)", "picture")], value=s.start,
+                                description="start from", style=style, layout=wide)
         self.picture = W.Dropdown(description="picture", style=style, layout=wide)
         self.upload = W.FileUpload(accept="image/*", multiple=False, description="upload a picture…",
                                    layout=W.Layout(margin="0 0 0 109px"))
         self.t = {
             "iterations": slider(W.IntSlider, "iterations", "iterations", min=0, max=512, step=8),
             "lr": slider(W.FloatLogSlider, "lr", "step size (lr)", base=10, min=-3, max=0, step=0.1),
-            "step_rule": W.ToggleButtons(options=list(STEP_RULES), value=s.step_rule,
-                                         description="step rule", layout=wide,
-                                         style={"description_width": "105px", "button_width": "92px"}),
+            "step_rule": W.Dropdown(options=list(STEP_RULES), value=s.step_rule, description="step rule",
+                                    style=style, layout=wide),
             "jitter": slider(W.IntSlider, "jitter", "jitter (px)", min=0, max=32),
             "blur_every": slider(W.IntSlider, "blur_every", "blur every N", min=0, max=32),
             "blur_sigma": slider(W.FloatSlider, "blur_sigma", "blur sigma (px)", min=0.1, max=3.0, step=0.1),
