@@ -15,21 +15,19 @@ At the course's size (224 px):
 * COURSE_224_SECONDS_PER_LABEL: the course's call ``gradient_descent(x, model, loss)`` (256
   iterations, default settings for a 224-px digits call) with ``load_model("digits")`` on the
   course's gray start image (target <= 2 s);
-* VGG_OVERHEAD_RATIO: per iteration, ``gd.visualize`` with vgg13_bn's default tricks vs a bare
+* VGG_OVERHEAD_RATIO: per iteration, ``dream.visualize`` with vgg13_bn's default tricks vs a bare
   forward + backward to the input, on a VGG-13-BN-shaped network built here without torchvision
   (random weights, 224 px; target <= 1.1).  ``--vgg-width 0.25`` scales its channels (quick runs).
 ``--quick``: fewer repeats and a quarter-width VGG (for the smoke test).
 """
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import gd  # noqa: E402
+import dream
+import gd
 
 
 def _sync():
@@ -79,7 +77,7 @@ def bench_224(args):
     VGG-shaped network."""
     torch.set_num_threads(args.threads)
     dev = torch.device(args.device)
-    model, _ = gd.load_model("digits", device=args.device)
+    model, _ = dream.load_model("digits", device=args.device)
     labels = list(range(args.labels_224))
     gd.gradient_descent(course_start(0), model, lambda t: t[0, 0].mean(), iterations=8)  # warm-up
     times = []
@@ -92,7 +90,7 @@ def bench_224(args):
 
     vgg = vgg13_bn_shaped(args.vgg_width).to(dev)
     n_iter = args.vgg_iterations
-    s = gd.default_settings("vgg13_bn").replace(iterations=n_iter)
+    s = dream.default_settings("vgg13_bn").replace(iterations=n_iter)
     x = torch.rand(1, 3, 224, 224, device=dev)
 
     def bare():
@@ -102,7 +100,7 @@ def bench_224(args):
             torch.autograd.grad(v, xi)
 
     def tricks():
-        gd.visualize(vgg, gd.ClassLogit(954), settings=s, init=x)
+        dream.visualize(vgg, dream.ClassLogit(954), settings=s, init=x)
 
     for p in vgg.parameters():
         p.requires_grad_(False)
@@ -139,8 +137,8 @@ def main(argv=None):
     bench_224(args)
     if args.only_224:
         return
-    model, info = gd.load_model("digits")
-    s = gd.default_settings("digits")
+    model, info = dream.load_model("digits")
+    s = dream.default_settings("digits")
     n_iter = s.iterations
 
     torch.set_num_threads(1)
@@ -153,7 +151,7 @@ def main(argv=None):
             torch.autograd.grad(v, xi)
 
     def run(settings):
-        return lambda: gd.visualize(model, gd.ClassLogit(3), info=info, settings=settings)
+        return lambda: dream.visualize(model, dream.ClassLogit(3), info=info, settings=settings)
 
     bare()  # warm-up
     run(s)()
@@ -166,12 +164,12 @@ def main(argv=None):
     t_bare = statistics.median(p[0] for p in pairs)
     t_tricks = statistics.median(p[1] for p in pairs)
     ratio = statistics.median(p[2] for p in pairs)
-    t_off = median_time(run(gd.all_tricks_off(s)), args.repeats) / n_iter
+    t_off = median_time(run(dream.all_tricks_off(s)), args.repeats) / n_iter
     print(f"torch {torch.__version__}, threads 1, digits model, {n_iter} iterations, median of {args.repeats}")
     print(f"bare forward+backward per iteration:     {t_bare * 1e3:7.3f} ms")
     print(f"gd.visualize, all tricks, per iteration: {t_tricks * 1e3:7.3f} ms")
     print(f"gd.visualize, no tricks, per iteration:  {t_off * 1e3:7.3f} ms")
-    for name, off in gd.TRICKS.items():
+    for name, off in dream.TRICKS.items():
         t = median_time(run(s.replace(**off)), args.repeats) / n_iter
         print(f"  without {name:16s} {t * 1e3:7.3f} ms/iteration")
     print(f"OVERHEAD_RATIO: {ratio:.2f} (median of paired runs, tricks vs bare forward+backward; target <= 1.3)")
@@ -180,10 +178,10 @@ def main(argv=None):
     print(f"PREVIEW_SECONDS: {preview:.3f} (one digit at default settings; target <= 1 s)")
 
     def gallery():
-        imgs = [gd.visualize(model, gd.ClassLogit(d), info=info, settings=s).image for d in range(10)]
-        gd.recognize_digits(imgs)
+        imgs = [dream.visualize(model, dream.ClassLogit(d), info=info, settings=s).image for d in range(10)]
+        dream.recognize_digits(imgs)
 
-    gd.recognize_digits(torch.zeros(1, 3, 32, 32))  # fit the recognizers once (cached)
+    dream.recognize_digits(torch.zeros(1, 3, 32, 32))  # fit the recognizers once (cached)
     t_gal = median_time(gallery, max(1, args.repeats // 2))
     print(f"GALLERY_SECONDS: {t_gal:.2f} (ten digits + recognition; target <= 10 s)")
 

@@ -1,9 +1,31 @@
-"""A gallery of pictures as a PNG, with labels, probabilities and the judge's readings."""
+"""Pictures as files: one image (``save_image``), or a gallery of them as a PNG with labels,
+probabilities and the judge's readings (``save_gallery``)."""
 import math
 from pathlib import Path
 
-from .data import as_batch as _as_batch
+import torch
+
+from .data import as_batch
 from .judges import reading_text
+
+
+def save_image(image, path):
+    """Save a (1, C, H, W) (or (C, H, W)) tensor as an image file; values are clamped to [0, 1]."""
+    from PIL import Image
+
+    t = image.detach().to("cpu", torch.float32)
+    if t.dim() == 4:
+        if t.shape[0] != 1:
+            raise ValueError(f"save_img saves one image: got a batch of {t.shape[0]}")
+        t = t[0]
+    if t.dim() != 3 or t.shape[0] not in (1, 3):
+        raise ValueError(f"save_img needs (1, C, H, W) or (C, H, W) with C in (1, 3); got {tuple(image.shape)}")
+    arr = (t.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    if arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(str(path))
+    return path
 
 
 def save_gallery(images, labels, path, probs=None, title=None, reads=None, targets=None):
@@ -24,7 +46,7 @@ def save_gallery(images, labels, path, probs=None, title=None, reads=None, targe
         ax.axis("off")
         if i >= n:
             continue
-        img = _as_batch(images[i])[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+        img = as_batch(images[i])[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
         ax.imshow(img, interpolation="nearest")
         t = f"label {labels[i]}"
         if probs is not None:

@@ -1,4 +1,5 @@
-"""Who reads a picture as a digit — honestly, with "no digit" as an answer — and measures of a picture.
+"""The legibility judge: who reads a picture as a digit — honestly, with "no digit" as an answer —
+the classifiers it is made of, and the pictures they learn from.
 
 ``recognize_digits(images)`` is the judge the studio, the CLI's gallery and the checker use.  It
 does not use the CNN whose pictures it judges: three scikit-learn classifiers (RBF SVC, 5-NN,
@@ -7,11 +8,13 @@ stretched to [0, 1].  Each knows an eleventh answer, -1 = "no digit", learnt fro
 are not digits (noise, smooth random fields, blobs on black, dark holes in a gray field, blocky
 noise, averages of several digits); the digits they learn from are load_digits' training split, also shifted, rotated,
 rescaled and with thickened strokes (a visualization draws bolder strokes than a pen).  The
-reading is a digit only if at least two of the three say that same digit.  Two checks happen at
-the picture's own resolution, where a blurry 8x8 view would hide them: a picture without
-contrast is no digit, and neither is one whose spectral energy above 8 cycles per width (more
-than an 8x8 digit can hold) exceeds ``MAX_HIGH_FREQUENCY`` — pixel noise that only looks like a
-digit once averaged down.
+reading is a digit only if at least two of the three say that same digit.  Three checks do not
+need the classifiers: a picture without contrast is no digit; neither is one whose spectral
+energy above 8 cycles per width (more than an 8x8 digit can hold) exceeds ``MAX_HIGH_FREQUENCY``
+— pixel noise that only looks like a digit once averaged down, checked at the picture's own
+resolution; nor one without a dark background (``MIN_DARK_SHARE`` of its stretched 8x8 view):
+a digit is ink on a dark ground, while the standard model's smooth blobs are dark holes in a
+gray field, which the classifiers, seeing only shapes, could take for a 0 or a 9.
 
 ``reject=False`` gives the old reading (the same three classifiers, trained on digits only,
 majority vote, ties to the SVC): it always names a digit, whatever the picture is.
@@ -25,96 +28,29 @@ from collections import Counter
 import torch
 import torch.nn.functional as F
 
-from .data import as_batch, digits_data, digits_split, digits_to_images, random_affine, random_transforms
-from .models import IMAGENET_MEAN, IMAGENET_STD, _eval_frozen, _model_device, find_info
-from .transforms import _normalize
-
-_as_batch = as_batch
+from .data import as_batch, digits_data, digits_split, digits_to_images, random_affine
+from .measures import dark_share, high_frequency_share, images_to_8x8, stretched_8x8
+from .threads import limit_threads
+from .transforms import gaussian_kernel
 
 NO_DIGIT = -1
 MAX_HIGH_FREQUENCY = 0.03  # real digits: at most 0.023 at 32 px, 0.030 at 224 px; the standard model without tricks: 0.03-0.09
 MIN_CONTRAST = 0.05        # (max - min) of the 8x8 gray view; a flat picture is no digit
-HIGH_FREQUENCY_CUTOFF = 8.0  # cycles per image width: twice the finest detail of an 8x8 digit
-
-
-# ---------------------------------------------------------------------------------------------
-# measures of a picture
-# ---------------------------------------------------------------------------------------------
-def gray(images):
-    """(N, C, H, W) or (C, H, W) or a list of them -> (N, H, W) float: the channel mean."""
-    if isinstance(images, (list, tuple)):
-        images = torch.cat([as_batch(t) for t in images])
-    return as_batch(images).detach().float().cpu().mean(dim=1)
-
-
-def high_frequency_share(images, cutoff=HIGH_FREQUENCY_CUTOFF):
-    """Per image: the share of the (mean-removed, gray) image's spectral energy above ``cutoff``
-    cycles per image width — 8 by default, twice the finest detail of an 8x8 digit, so a real
-    digit upsampled to any size has almost none (~0.002) and pixel-level noise has a lot.
-    Independent of the image's size and contrast.  Returns a (N,) tensor in [0, 1]."""
-    g = gray(images)
-    g = g - g.mean(dim=(-2, -1), keepdim=True)
-    power = torch.fft.fft2(g).abs() ** 2
-    h, w = g.shape[-2:]
-    fy = torch.fft.fftfreq(h, d=1.0 / h).view(-1, 1)  # cycles per image height
-    fx = torch.fft.fftfreq(w, d=1.0 / w).view(1, -1)
-    high = (fy ** 2 + fx ** 2).sqrt() > cutoff
-    return (power * high).sum(dim=(-2, -1)) / power.sum(dim=(-2, -1)).clamp_min(1e-20)
-
-
-def total_variation(images):
-    """Per image: mean absolute difference between neighbouring pixels of the gray image after
-    standardizing it (zero mean, unit std — what the digits model itself sees), times the image
-    width: how often the picture flips between ink and background along a line, whatever its
-    contrast or size.  A real digit: about 5; uniform noise: more than 30.  Returns a (N,) tensor."""
-    g = gray(images)
-    g = (g - g.mean(dim=(-2, -1), keepdim=True)) / g.std(dim=(-2, -1), keepdim=True).clamp_min(1e-6)
-    dy = (g[:, 1:, :] - g[:, :-1, :]).abs().mean(dim=(-2, -1))
-    dx = (g[:, :, 1:] - g[:, :, :-1]).abs().mean(dim=(-2, -1))
-    return (dy + dx) / 2 * g.shape[-1]
-
-
-# ---------------------------------------------------------------------------------------------
-# features
-# ---------------------------------------------------------------------------------------------
-def images_to_8x8(images):
-    """(N, C, H, W) images in [0, 1] -> (N, 64) features in 0..16 as load_digits has them: gray
-    (channel mean), clamped, area-averaged to 8x8, times 16."""
-    x = as_batch(images).detach().float().cpu().mean(dim=1, keepdim=True).clamp(0, 1)
-    x = F.adaptive_avg_pool2d(x, (8, 8)) * 16.0
-    return x.reshape(x.shape[0], 64)
-
-
-def stretched_8x8(images):
-    """(features (N, 64) in [0, 1], contrast (N,)): the 8x8 gray view stretched so that its darkest
-    cell is 0 and its brightest 1 (a faint digit reads like a bold one), and its range before."""
-    x = images_to_8x8(images) / 16.0
-    lo, hi = x.min(dim=1, keepdim=True).values, x.max(dim=1, keepdim=True).values
-    return (x - lo) / (hi - lo).clamp_min(1e-3), (hi - lo).squeeze(1)
+MIN_DARK_SHARE = 0.3       # background cells of the stretched 8x8 view: real digits >= 0.375, gray fields with holes <= 0.25
 
 
 def _over16(a):
     return a / 16.0
 
 
-def _one_blas_thread():
-    """numpy/scikit-learn BLAS and OpenMP pools limited to one thread for the duration (threadpoolctl,
-    listed in requirements.txt). Measured on a busy 2-core machine: fitting the recognizers took 44 s
-    with the default pools and 0.2 s with one thread."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(1)
-
-
 # ---------------------------------------------------------------------------------------------
 # training pictures: digits (augmented) and not-digits
 # ---------------------------------------------------------------------------------------------
-def _blur(x, sigma):
-    r = max(1, int(2.5 * sigma + 0.5))
-    t = torch.arange(-r, r + 1, dtype=x.dtype)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    c = x.shape[1]
+def _thicken(x, sigma):
+    """Blur (N, C, H, W) with the project's Gaussian kernel (zero padding: ink spreads onto the
+    black background, strokes get thicker)."""
+    k = gaussian_kernel(sigma, x.dtype)
+    r, c = len(k) // 2, x.shape[1]
     x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), padding=(0, r), groups=c)
     return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), padding=(r, 0), groups=c)
 
@@ -127,7 +63,7 @@ def bolder_digits(images, g, copies=3):
         a = random_affine(images, g, shift=3.0, degrees=12.0, scale=(0.9, 1.35))
         sigma = torch.rand(len(a), 1, 1, 1, generator=g) * 1.5 + 0.3
         gain = 1.3 + torch.rand(len(a), 1, 1, 1, generator=g)
-        thick = torch.cat([_blur(a[i:i + 1], float(sigma[i])) for i in range(len(a))])
+        thick = torch.cat([_thicken(a[i:i + 1], float(sigma[i])) for i in range(len(a))])
         out.append((thick * gain).clamp(0, 1))
     return torch.cat(out)
 
@@ -203,7 +139,7 @@ def plain_recognizers():
         X, y = digits_data()
         tr, _ = digits_split()
         Xtr, ytr = X[tr].reshape(len(tr), -1).numpy(), y[tr].numpy()
-        with _one_blas_thread():  # the fits take ~0.1 s instead of tens of seconds on a busy CPU
+        with limit_threads(1):  # the fits take ~0.1 s instead of tens of seconds on a busy CPU
             _PLAIN = [
                 SVC(gamma=0.001, C=10.0).fit(Xtr, ytr),
                 KNeighborsClassifier(n_neighbors=5).fit(Xtr, ytr),
@@ -228,7 +164,7 @@ def honest_recognizers():
         nots = torch.cat([not_digits(1500, seed=1), superposed_digits(digits_to_images(X[tr]), 300, g)])
         feats = torch.cat([stretched_8x8(digits)[0], stretched_8x8(nots)[0]]).numpy()
         answers = np.concatenate([labels.numpy(), np.full(len(nots), NO_DIGIT)])
-        with _one_blas_thread():
+        with limit_threads(1):
             _HONEST = [clf.fit(feats, answers) for clf in _three_classifiers()]
     return _HONEST
 
@@ -248,17 +184,15 @@ def recognize_digits(images, *, votes=False, reject=True):
     "no digit" (with ``votes=True`` also each classifier's answers, one list per classifier).
 
     ``reject=True`` (the default): the honest judge (module docstring) — a digit only when two of
-    three classifiers that know "no digit" agree on it, the picture has contrast, and it is not
-    pixel noise (high-frequency share at most ``MAX_HIGH_FREQUENCY``).  Calibrated
-    (tools/calibrate_judge.py): 97.2 % of the real held-out digits read at 32 px, 99 % at 224 px;
-    98.2 % of the pictures labelled "no digit" (the standard model's blobs and noise, noise, blobs)
-    rejected.
+    three classifiers that know "no digit" agree on it, the picture has contrast, it is not pixel
+    noise (high-frequency share at most ``MAX_HIGH_FREQUENCY``) and it has a dark background
+    (``MIN_DARK_SHARE``).  Calibrated with tools/calibrate_judge.py (its confusion table).
     ``reject=False``: always a digit — the majority of three classifiers trained on digits only
     (ties: the SVC), the reading that said yes to blobs.
     """
     if not reject:
         feats = images_to_8x8(_stack(images)).numpy()
-        with _one_blas_thread():
+        with limit_threads(1):
             answers = [clf.predict(feats).tolist() for clf in plain_recognizers()]
         result = []
         for col in zip(*answers):
@@ -276,11 +210,13 @@ def recognize_digits(images, *, votes=False, reject=True):
     x = _stack(images)
     feats, contrast = stretched_8x8(x)
     hf = high_frequency_share(x)
-    with _one_blas_thread():
+    dark = dark_share(x)
+    with limit_threads(1):
         answers = [clf.predict(feats.numpy()).tolist() for clf in honest_recognizers()]
     for i, col in enumerate(zip(*answers)):
         best, count = Counter(col).most_common(1)[0]
-        ok = count >= 2 and contrast[i] >= MIN_CONTRAST and hf[i] <= MAX_HIGH_FREQUENCY
+        ok = (count >= 2 and contrast[i] >= MIN_CONTRAST and hf[i] <= MAX_HIGH_FREQUENCY
+              and dark[i] >= MIN_DARK_SHARE)
         result.append(int(best) if ok else NO_DIGIT)
     answers = [[int(v) for v in a] for a in answers]
     return (result, answers) if votes else result
@@ -292,58 +228,3 @@ def reading_text(reading, label=None):
     if label is None:
         return text
     return text + (" ✓" if reading == label else " ✗")
-
-
-# ---------------------------------------------------------------------------------------------
-# what the model says: probability, robustness, and the measures an ablation tile shows
-# ---------------------------------------------------------------------------------------------
-def class_probability(model, image, label, info=None):
-    """``(p_course, p_normalized)``: softmax probability of ``label`` for ``model(image)`` on the
-    raw [0, 1] image — as the course's main() scores it — and on the normalized image (what the
-    network expects).  Computed in eval mode without gradients; the model is left unchanged."""
-    info = info if info is not None else find_info(model)
-    mean = info.mean if info is not None else IMAGENET_MEAN
-    std = info.std if info is not None else IMAGENET_STD
-    x = _as_batch(image).detach().to(_model_device(model), torch.float32)
-    with torch.no_grad(), _eval_frozen(model):
-        p_course = F.softmax(model(x), dim=1)[0, label].item()
-        p_norm = F.softmax(model(_normalize(x, mean, std)), dim=1)[0, label].item()
-    return p_course, p_norm
-
-
-def robustness(model, image, label, info=None, n=32, seed=0):
-    """Mean probability of ``label`` (normalized input) over ``n`` random shifts (±1.5 px),
-    rotations (±12°) and rescalings (0.9–1.1) — transforms the optimization never used."""
-    info = info if info is not None else find_info(model)
-    mean = info.mean if info is not None else IMAGENET_MEAN
-    std = info.std if info is not None else IMAGENET_STD
-    xs = random_transforms(image.to(_model_device(model)), n=n, seed=seed)
-    with torch.no_grad(), _eval_frozen(model):
-        p = F.softmax(model(_normalize(xs, mean, std)), dim=1)[:, label]
-    return float(p.mean())
-
-
-def picture_metrics(model, images, labels, info=None):
-    """One dict per image, the measures an ablation tile shows:
-
-    * ``p_target``: softmax probability of its label (normalized input) — what the run climbed;
-    * ``reads_as``: the legibility judge's reading (-1 = no digit; None for non-digit models) and
-      ``legible``: whether it reads as the label;
-    * ``high_frequency``: share of spectral energy above 8 cycles per width (real digits ~0.002,
-      pixel noise ~0.05 and up);
-    * ``total_variation``: ink/background flips along a line of the standardized image (real
-      digits ~5).
-    """
-    info = info if info is not None else find_info(model)
-    images = [_as_batch(im) for im in images]
-    if len(images) != len(labels):
-        raise ValueError(f"{len(images)} images but {len(labels)} labels")
-    digits = info is not None and info.name.startswith("digits")
-    reads = recognize_digits(images) if digits else [None] * len(images)
-    hf = [float(high_frequency_share(im)[0]) for im in images]
-    tv = [float(total_variation(im)[0]) for im in images]
-    out = []
-    for im, lab, r, h, t in zip(images, labels, reads, hf, tv):
-        out.append({"p_target": class_probability(model, im, lab, info)[1], "reads_as": r,
-                    "legible": None if r is None else r == lab, "high_frequency": h, "total_variation": t})
-    return out

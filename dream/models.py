@@ -34,8 +34,11 @@ VGG13_BN_URL = "https://download.pytorch.org/models/vgg13_bn-abd245e5.pth"
 
 
 @contextmanager
-def _eval_frozen(model):
-    """Eval mode and frozen parameters for the duration; every flag restored afterwards."""
+def eval_frozen(model):
+    """Eval mode and frozen parameters for the duration; every flag restored afterwards.
+
+    The course's main() hands over a model in training mode: dropout and batch-norm statistics
+    would change under our forward passes, and parameters requiring grad would collect gradients."""
     modes = [(m, m.training) for m in model.modules()]
     grads = [(p, p.requires_grad) for p in model.parameters()]
     try:
@@ -50,7 +53,8 @@ def _eval_frozen(model):
             p.requires_grad_(rg)
 
 
-def _model_device(model):
+def model_device(model):
+    """The device of the model's first parameter (or buffer); cpu for a model with neither."""
     for p in model.parameters():
         return p.device
     for b in model.buffers():
@@ -78,7 +82,9 @@ def find_info(model):
     return None
 
 
-def _first_conv_channels(model):
+def input_channels(model):
+    """How many channels the model takes (3 for the digits CNN, which makes them gray itself), read
+    from its first convolution; None if it has none."""
     if find_digits_model(model) is not None:
         return 3  # the digits CNN takes 3 channels and makes them gray itself (its conv1 has 1)
     for m in model.modules():
@@ -202,7 +208,9 @@ DIGITS_MODELS = {
 }
 
 
-def _load_digits(device="cpu", weights_path=None, expected_sha256=None, name="digits"):
+def load_digits_model(device="cpu", weights_path=None, expected_sha256=None, name="digits"):
+    """One of the embedded digits CNNs (``name``: "digits" or "digits_standard") and its ModelInfo,
+    from ``weights_path`` (default: the shipped file), refused unless its SHA-256 matches."""
     default_path, default_sha, rebuild = DIGITS_MODELS[name]
     path = Path(weights_path) if weights_path is not None else default_path
     expected = expected_sha256 if expected_sha256 is not None else default_sha
@@ -321,7 +329,7 @@ def load_model(name="auto", device="cpu", *, quiet=False):
         raise ValueError(f"unknown model {name!r}; valid names: {', '.join(MODEL_NAMES)}")
     dev = _check_device(device)
     if name in DIGITS_MODELS:
-        model, info = _load_digits(dev, name=name)
+        model, info = load_digits_model(dev, name=name)
     elif name == "vgg13_bn":
         model, info = _load_vgg(dev)
     else:
@@ -332,7 +340,7 @@ def load_model(name="auto", device="cpu", *, quiet=False):
                 first = str(e).split(";")[0]
                 print(f"gd.py: vgg13_bn unavailable ({first}); using the embedded digits model",
                       file=sys.stderr)
-            model, info = _load_digits(dev)
+            model, info = load_digits_model(dev)
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)

@@ -4,7 +4,9 @@ import torch
 import torch.nn as nn
 
 
-def _forward_with_activation(model, input, module):
+def forward_with_activation(model, input, module):
+    """(activation of ``module``, model output) for ``model(input)``: a forward hook catches the
+    activation and is removed afterwards, also on error."""
     store = {}
 
     def hook(_m, _inp, out):
@@ -59,7 +61,7 @@ class ClassLogit(Objective):
         return out.gather(1, idx.view(-1, 1)).sum()
 
 
-class _LossObjective(Objective):
+class LossObjective(Objective):
     """Wraps the course's ``loss(output)`` (e.g. ``lambda t: t[0, label].mean()``)."""
 
     def __init__(self, loss):
@@ -105,7 +107,7 @@ class _LayerObjective(Objective):
     def activation(self, model, x):
         if self.module is None:
             self.resolve(model)
-        act, _ = _forward_with_activation(model, x, self.module)
+        act, _ = forward_with_activation(model, x, self.module)
         if act.dim() != 4:
             raise ValueError(f"layer {self.layer_name} gives a {act.dim()}-D activation; pick a conv layer (N, C, H, W)")
         return act
@@ -154,3 +156,13 @@ class LayerDream(_LayerObjective):
 
     def __call__(self, model, x):
         return self.activation(model, x).pow(2).mean(dim=(1, 2, 3)).sum()
+
+
+def as_objective(objective):
+    """An Objective from what a caller may hand over: an Objective, an int label (its class logit), or
+    a course-style ``loss(output)`` callable."""
+    if isinstance(objective, Objective):
+        return objective
+    if isinstance(objective, int) and not isinstance(objective, bool):
+        return ClassLogit(objective)
+    return LossObjective(objective)

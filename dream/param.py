@@ -1,16 +1,16 @@
 """The image's parameterization: at which sizes (octaves) it is optimized, and how one step maps it
-to the network's input and the gradient back (``_Warp``: resize, roll, normalize and gradient
+to the network's input and the gradient back (``Warp``: resize, roll, normalize and gradient
 blur as small matrices)."""
 import torch
 import torch.nn.functional as F
 
-from .transforms import _blur_matrix, gaussian_blur, use_convolutions
+from .transforms import blur_matrix, gaussian_blur, use_convolutions
 
 
 _INTERP_MATRICES = {}
 
 
-def _interp_matrix(n_in, n_out, device, dtype):
+def interp_matrix(n_in, n_out, device, dtype):
     """(n_out, n_in) matrix of 1-D linear interpolation as ``F.interpolate(..., align_corners=False)``
     does it; bilinear resizing is this along H and along W, so its adjoint is the transposes."""
     key = (n_in, n_out, str(device), dtype)
@@ -23,13 +23,16 @@ def _interp_matrix(n_in, n_out, device, dtype):
     return m
 
 
-def _resize(img, size):
+def resize(img, size):
+    """Bilinear resize of (N, C, H, W) to ``size`` (h, w); the image itself when it has that size."""
     if tuple(img.shape[-2:]) == tuple(size):
         return img
     return F.interpolate(img, size=size, mode="bilinear", align_corners=False)
 
 
-def _octave_plan(s, h, w):
+def octave_plan(s, h, w):
+    """[((h, w), iterations)] per octave, coarse to fine: ``s.octaves`` sizes ``s.octave_scale`` apart,
+    ending at the full size, sharing ``s.iterations`` among them (the earlier ones get the remainder)."""
     sizes = []
     for k in range(s.octaves):
         f = s.octave_scale ** (s.octaves - 1 - k)
@@ -39,7 +42,7 @@ def _octave_plan(s, h, w):
     return list(zip(sizes, iters))
 
 
-class _Warp:
+class Warp:
     """What one step does to the image before the network and to the gradient after it, as
     small matrices (one octave, one set of tricks).
 
@@ -63,10 +66,10 @@ class _Warp:
         (self.m, self.n), (self.h, self.w) = size, full
         self.batch, self.channels = shape[0], shape[1]
         dev, dt = inv_std.device, inv_std.dtype
-        self.uh = _interp_matrix(self.m, self.h, dev, dt)  # (h, m); the identity when m == h
-        self.uw = _interp_matrix(self.n, self.w, dev, dt)
-        self.gm = _blur_matrix(self.m, grad_sigma, dev, dt) if grad_sigma > 0 else None
-        self.gn = _blur_matrix(self.n, grad_sigma, dev, dt) if grad_sigma > 0 else None
+        self.uh = interp_matrix(self.m, self.h, dev, dt)  # (h, m); the identity when m == h
+        self.uw = interp_matrix(self.n, self.w, dev, dt)
+        self.gm = blur_matrix(self.m, grad_sigma, dev, dt) if grad_sigma > 0 else None
+        self.gn = blur_matrix(self.n, grad_sigma, dev, dt) if grad_sigma > 0 else None
         # big images (the course's 224 px) with a short gradient blur: rolls, an affine map and
         # convolutions instead of dense matrices, whose products cost O(h^3) there
         self.direct = use_convolutions(self.h, self.w, grad_sigma)

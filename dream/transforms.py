@@ -7,24 +7,29 @@ import torch
 from .models import IMAGENET_MEAN, IMAGENET_STD
 
 
-def _normalize(img, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+def normalize(img, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    """(img - mean) / std per channel (default: ImageNet's): what the networks expect as input.
+    An image with another number of channels (a gray model) uses the channels' average mean and std."""
+    if img.shape[1] != len(mean):
+        mean, std = (sum(mean) / len(mean),), (sum(std) / len(std),)
     m = torch.as_tensor(mean, dtype=img.dtype, device=img.device).view(1, -1, 1, 1)
     s = torch.as_tensor(std, dtype=img.dtype, device=img.device).view(1, -1, 1, 1)
     return (img - m) / s
 
 
-def _jitter(img, px):
-    """Roll by random (dx, dy), each uniform in [-px, px] (symmetric; 0 = identity)."""
-    if px <= 0:
-        return img
-    dx, dy = (int(v) for v in torch.randint(-px, px + 1, (2,)))
-    return img.roll((dy, dx), dims=(-2, -1))
+def gaussian_kernel(sigma, dtype=torch.float64):
+    """The one Gaussian kernel of the project: 1-D, radius ceil(2.5 sigma) (at least 1), summing to 1.
+    Blurring the image, blurring the gradient and thickening the judge's training digits use it."""
+    radius = max(1, int(math.ceil(2.5 * sigma)))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    return (k / k.sum()).to(dtype)
 
 
 _BLUR_MATRICES = {}
 
 
-def _blur_matrix(n, sigma, device, dtype, transposed=False):
+def blur_matrix(n, sigma, device, dtype, transposed=False):
     """(n, n) matrix applying a 1-D Gaussian (radius 2.5 sigma, reflect padding) to a length-n
     signal (``transposed``: its transpose, stored contiguous, which ``mm`` multiplies faster).
     Blurring as two small matrix products is several times faster on a CPU than a small
@@ -32,12 +37,10 @@ def _blur_matrix(n, sigma, device, dtype, transposed=False):
     key = (n, sigma, device, dtype, transposed)
     m = _BLUR_MATRICES.get(key)
     if m is None and transposed:
-        m = _BLUR_MATRICES[key] = _blur_matrix(n, sigma, device, dtype).t().contiguous()
+        m = _BLUR_MATRICES[key] = blur_matrix(n, sigma, device, dtype).t().contiguous()
     if m is None:
-        radius = max(1, int(math.ceil(2.5 * sigma)))
-        x = torch.arange(-radius, radius + 1, dtype=torch.float64)
-        k = torch.exp(-0.5 * (x / sigma) ** 2)
-        k = k / k.sum()
+        k = gaussian_kernel(sigma)
+        radius = len(k) // 2
         m = torch.zeros(n, n, dtype=torch.float64)
         for i in range(n):
             for j, wgt in zip(range(i - radius, i + radius + 1), k.tolist()):
@@ -68,12 +71,10 @@ def use_convolutions(h, w, sigma):
 
 
 def _blur_conv(img, sigma):
-    """The same blur as ``_blur_matrix`` (radius 2.5 sigma, reflect padding without repeating
+    """The same blur as ``blur_matrix`` (radius 2.5 sigma, reflect padding without repeating
     the edge), as a 1-D convolution along W, then along H."""
-    radius = max(1, int(math.ceil(2.5 * sigma)))
-    x = torch.arange(-radius, radius + 1, dtype=torch.float64)
-    k = torch.exp(-0.5 * (x / sigma) ** 2)
-    k = (k / k.sum()).to(img.device, img.dtype)
+    k = gaussian_kernel(sigma, img.dtype).to(img.device)
+    radius = len(k) // 2
     n, c, h, w = img.shape
     if radius >= min(h, w):  # reflect padding needs a wider image: use the matrices
         return _blur_matrix_path(img, sigma)
@@ -87,8 +88,8 @@ def _blur_conv(img, sigma):
 
 def _blur_matrix_path(img, sigma):
     h, w = img.shape[-2:]
-    mh = _blur_matrix(h, sigma, img.device, img.dtype)
-    mwt = _blur_matrix(w, sigma, img.device, img.dtype, transposed=True)
+    mh = blur_matrix(h, sigma, img.device, img.dtype)
+    mwt = blur_matrix(w, sigma, img.device, img.dtype, transposed=True)
     return torch.matmul(mh, torch.matmul(img, mwt))
 
 
@@ -102,8 +103,8 @@ def gaussian_blur(img, sigma, out=None):
     if use_convolutions(h, w, sigma):  # big images, short kernels: two 1-D convolutions
         res = _blur_conv(img, sigma)
         return res if out is None else out.copy_(res)
-    mh = _blur_matrix(h, sigma, img.device, img.dtype)
-    mwt = _blur_matrix(w, sigma, img.device, img.dtype, transposed=True)
+    mh = blur_matrix(h, sigma, img.device, img.dtype)
+    mwt = blur_matrix(w, sigma, img.device, img.dtype, transposed=True)
     rows = torch.mm(img.reshape(-1, w), mwt).view(-1, h, w)  # along W, every row at once
     if out is None:
         out = torch.empty_like(img, memory_format=torch.contiguous_format)

@@ -63,7 +63,7 @@ def prepare(size=SIZE):
 
 
 def _p(image, label):
-    from dream.judges import class_probability
+    from dream.scores import class_probability
 
     return class_probability(_MODEL["model"], image, label, _MODEL["info"])
 

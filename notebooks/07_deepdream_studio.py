@@ -43,19 +43,19 @@
 # picture, middle layers — is an ordinary image stored in the notebook.
 
 # %%
-import sys, pathlib; sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+import dream
 import gd
-from lab import studio
+from dream import studio
 from lab.figures import save_figure
 
 torch.manual_seed(0)
 np.random.seed(0)
-model, info = gd.load_model("digits")                          # robust (adversarially trained)
-std_model, std_info = gd.load_model("digits_standard")         # the same network, standard training
+model, info = dream.load_model("digits")                       # robust (adversarially trained)
+std_model, std_info = dream.load_model("digits_standard")      # the same network, standard training
 for i in (info, std_info):
     print(f"model {i.name}: input {i.input_size}, {len(i.class_names)} classes, "
           f"middle layers {dict(i.channels)} (name: channels)")
@@ -76,12 +76,12 @@ g = torch.Generator().manual_seed(0)
 start = ((torch.randn(1, 32, 32, 3, generator=g) * 8 + 128) / 255).permute(0, 3, 1, 2)   # the course's start, 32 px
 weights_before = {k: v.clone() for k, v in model.state_dict().items()}
 
-with studio.single_thread():
+with dream.limit_threads(1):
     out = gd.gradient_descent(start, model, loss, iterations=64)
 with torch.no_grad():
     before = loss(model(gd.normalize_and_jitter(start, 0))).item()
     after = loss(model(gd.normalize_and_jitter(out, 0))).item()
-p_course, p_norm = gd.class_probability(model, out, label, info)
+p_course, p_norm = dream.class_probability(model, out, label, info)
 print(f"logit of class {label}: {before:.1f} -> {after:.1f}")
 print(f"p(class {label}) after 64 steps: {p_norm:.2f} on the normalized image "
       f"(the course's main() scores the raw image: {p_course:.2f})")
@@ -92,7 +92,7 @@ assert tuple(out.shape) == (1, 3, 32, 32) and 0 <= out.min() and out.max() <= 1
 # %% [markdown]
 # ## The tricks, and the knob for each
 #
-# | trick (homework) | `gd.Settings` field | what it does to the image $x$ after each step |
+# | trick (homework) | `dream.Settings` field | what it does to the image $x$ after each step |
 # |---|---|---|
 # | step size | `lr` | $x \leftarrow x + \eta\,g$ |
 # | step rule | `step_rule` | `plain`: $\eta g$; `normalized`: $\eta\,g / \operatorname{mean}\lvert g\rvert$ — the step size no longer depends on how large the logit's gradient happens to be |
@@ -115,7 +115,7 @@ assert tuple(out.shape) == (1, 3, 32, 32) and 0 <= out.min() and out.max() <= 1
 #
 # The metric line shows the course's probability (`p_course`, on the raw image, as the course's
 # `main()` computes it, and `p_normalized`, on the normalized image the network expects) and the
-# **independent judge** (`gd.recognize_digits`): classifiers trained on the real 8×8 digits — not
+# **independent judge** (`dream.recognize_digits`): classifiers trained on the real 8×8 digits — not
 # the CNN — that either read the picture as a digit ("reads as 7") or reject it ("no digit"). A
 # picture that only the CNN calls a 7 is an adversarial pattern, not a 7.
 #
@@ -126,7 +126,7 @@ assert tuple(out.shape) == (1, 3, 32, 32) and 0 <= out.min() and out.max() <= 1
 # page: `notebooks/studio_app.ipynb` through Voilà.)
 
 # %%
-from lab.studio import Studio
+from dream.studio import Studio
 
 panel = Studio()       # both digits models in the menu; vgg13_bn too when it can be loaded
 panel.show()
@@ -134,29 +134,29 @@ panel.show()
 # %% [markdown]
 # ## Gallery: two models, tricks on and off
 #
-# The same code as the studio's **Run** (`gd.visualize`, seed 0), once per class, for both models
-# and two settings: the defaults (`gd.default_settings`, every trick on — the same settings for both
-# models) and `gd.all_tricks_off` of them. Under each image: the network's probability `p`, the
+# The same code as the studio's **Run** (`dream.visualize`, seed 0), once per class, for both models
+# and two settings: the defaults (`dream.default_settings`, every trick on — the same settings for
+# both models) and `dream.all_tricks_off` of them. Under each image: the network's probability `p`, the
 # judge's verdict, the share of the picture's energy at high spatial frequencies (**HF**: above 8
 # cycles per image width; a real digit has almost none) and its total variation (**TV**: how often
 # a line through the standardized picture flips between ink and background; a real digit ≈ 4).
 
 # %%
-settings = gd.default_settings("digits")
-std_settings = gd.default_settings("digits_standard")
+settings = dream.default_settings("digits")
+std_settings = dream.default_settings("digits_standard")
 gallery_rows = [("robust\nall tricks on", model, info, settings),
-                ("robust\nall tricks off", model, info, gd.all_tricks_off(settings)),
+                ("robust\nall tricks off", model, info, dream.all_tricks_off(settings)),
                 ("standard\nall tricks on", std_model, std_info, std_settings),
-                ("standard\nall tricks off", std_model, std_info, gd.all_tricks_off(std_settings))]
+                ("standard\nall tricks off", std_model, std_info, dream.all_tricks_off(std_settings))]
 fig, galleries = studio.gallery_grid(gallery_rows)
 save_figure(fig, "studio_gallery")
 plt.show()
 
 
 def summary(metrics, results):
-    """One line of numbers for a row of tiles (studio.tile_metrics dicts and gd results, one per class)."""
+    """One line of numbers for a row of tiles (studio.tile_metrics dicts and results, one per class)."""
     read = sum(m["reads_as"] == d for d, m in enumerate(metrics))
-    rejected = sum(m["reads_as"] == studio.NO_DIGIT for m in metrics)
+    rejected = sum(m["reads_as"] == dream.NO_DIGIT for m in metrics)
     contrast = np.median([r.image.std().item() for r in results.values()])
     return (f"read {read:>2}/10, no digit {rejected:>2}/10, "
             f"median HF {np.median([m['hf'] for m in metrics]):.3f}, median TV {np.median([m['tv'] for m in metrics]):4.1f}, "
@@ -180,8 +180,9 @@ assert sum(m["reads_as"] == d for d, m in enumerate(fig.tile_metrics[0])) >= 8, 
 #   the 2, 4, 5 and 8 — with over ten times the high-frequency share (median 0.066); the judge rejects all
 #   ten for that pixel noise.
 # * **Standard model, all tricks on**: smooth, bright **blobs** (median HF 0.003, as smooth as the
-#   robust digits) — dark holes in a gray field that a person does not read as digits, except a
-#   rough 0 and an 8; the judge reads exactly those two and rejects the other eight.
+#   robust digits) — dark holes in a gray field that a person does not read as digits. The judge
+#   rejects nine of them, the "0" too: a gray field around a dark hole is not ink on a dark ground,
+#   which every real digit is. It reads only the 8, a bright hourglass on black.
 # * **Standard model, all tricks off**: faint blocky texture (median HF 0.052, about 17 times the
 #   share with tricks on, at less than half the contrast: std 0.08 vs 0.19) — no digit anywhere.
 #
@@ -191,38 +192,39 @@ assert sum(m["reads_as"] == d for d, m in enumerate(fig.tile_metrics[0])) >= 8, 
 # %% [markdown]
 # ## Ablation in both directions: what each trick buys
 #
-# Same target (class 3), same seed, same start, for each model. Two rows per model:
+# Same target (class 3), same seed, same start, for each model. Two rows per model, the robust
+# model's first:
 #
-# * **leave-one-out** (top row): all tricks on, then each trick of `gd.TRICKS` switched **off** in
+# * **leave-one-out**: all tricks on, then each trick of `dream.TRICKS` switched **off** in
 #   turn (`mean_start` off: start from gray noise instead of the average digit), then all off —
 #   what each trick is worth *among the others*;
-# * **add-one-in** (bottom row): all tricks off, then each trick switched **on** alone, then all
+# * **add-one-in**: all tricks off, then each trick switched **on** alone, then all
 #   on — what each trick buys *by itself*.
 #
 # Under each tile, its numbers (as in the gallery): `p`, the judge's verdict, HF and TV.
 
 # %%
-ablations = {}
-for name, (m_, i_, s_) in {"robust": (model, info, settings),
-                           "standard": (std_model, std_info, std_settings)}.items():
-    rows = [(f"{name}, class 3\n{d.replace('_', '-')}", studio.run_ablation(m_, i_, gd.ClassLogit(3), s_, direction=d))
-            for d in studio.DIRECTIONS]
-    fig = studio.ablation_figure(m_, i_, rows, labels=[3, 3],
-                                 title=f"{studio.MODELS[i_.name]}, class 3: leave-one-out (top), add-one-in (bottom)")
-    save_figure(fig, "ablation_grid" if name == "robust" else "ablation_grid_standard")
-    plt.show()
-    ablations[name] = (rows, fig.tile_metrics)
+models = {"robust": (model, info, settings), "standard": (std_model, std_info, std_settings)}
+ablation_rows = [(f"{name}, class 3\n{d.replace('_', '-')}", m_, i_,
+                  dream.run_ablation(m_, dream.ClassLogit(3), s_, d, info=i_))
+                 for name, (m_, i_, s_) in models.items() for d in dream.ABLATIONS]
+fig = studio.ablation_figure(ablation_rows, labels=[3] * len(ablation_rows),
+                             title="Class 3, both models: leave-one-out and add-one-in")
+save_figure(fig, "ablation_grid")
+plt.show()
+ablations = {name: ([row[3] for row in ablation_rows[2 * k:2 * k + 2]], fig.tile_metrics[2 * k:2 * k + 2])
+             for k, name in enumerate(models)}
 
 # %%
 def cell(m, res):
-    verdict = "none" if m["reads_as"] == studio.NO_DIGIT else str(m["reads_as"])
+    verdict = "none" if m["reads_as"] == dream.NO_DIGIT else str(m["reads_as"])
     return f"{verdict:>5} {m['hf']:6.3f} {m['tv']:5.1f} {res.image.std().item():5.2f}"
 
 
 for name, (rows, metrics) in ablations.items():
     print(f"{name} model, class 3 -- leave-one-out: reads    HF    TV  std  |  add-one-in:  reads    HF    TV  std")
-    for (t1, _, r1), m1, (t2, _, r2), m2 in zip(rows[0][1], metrics[0], rows[1][1], metrics[1]):
-        print(f"  {t1.replace(' (lr·grad)', ''):<22} {cell(m1, r1)}  |  {t2:<19} {cell(m2, r2)}")
+    for (t1, _, r1), m1, (t2, _, r2), m2 in zip(rows[0], metrics[0], rows[1], metrics[1]):
+        print(f"  {t1:<22} {cell(m1, r1)}  |  {t2:<19} {cell(m2, r2)}")
 std_metrics = ablations["standard"][1]
 on, off = std_metrics[0][0], std_metrics[0][-1]
 print(f"standard model, all tricks on vs off: HF {on['hf']:.3f} vs {off['hf']:.3f}, TV {on['tv']:.1f} vs {off['tv']:.1f}")
@@ -259,10 +261,7 @@ assert off["hf"] > 5 * on["hf"], "on the standard model, all tricks off should b
 # blurs and octaves on, the faint picture stays smooth — a dim but clean 3 (HF 0.002) that the judge
 # reads after stretching its contrast; weight decay keeps it dim by pulling it back towards black
 # every step (add-one-in: weight decay alone, contrast 0.04). With nothing on, the small steps carry
-# the gradient's pixel-level noise into the picture (HF 0.087), and the judge rejects it. An earlier
-# version of this notebook said the opposite (plain-step column unreadable, all-off readable): that
-# came from the old judge, which read the 8×8 average without stretching its contrast or checking
-# for pixel noise — it missed the dim clean 3 and accepted the noisy one. Normalizing the step
+# the gradient's pixel-level noise into the picture (HF 0.087), and the judge rejects it. Normalizing the step
 # (`step_rule="normalized"`: $\eta\,g/\operatorname{mean}|g|$) is what makes $\eta$ mean "pixels per
 # step", and turns both faint pictures into full-contrast ones.
 
@@ -283,7 +282,7 @@ assert off["hf"] > 5 * on["hf"], "on the standard model, all tricks off should b
 # * **The tricks are a prior made by hand.** Jitter, blurring the image or the gradient, and octaves
 #   all damp pixel-level directions: a pattern that has to survive random shifts and repeated
 #   blurring must be coarse. On the standard model they take the high-frequency share from 0.072
-#   to 0.002. But look at what is left: smooth blobs, not digits (8 of 10 rejected). The tricks can
+#   to 0.002. But look at what is left: smooth blobs, not digits (9 of 10 rejected). The tricks can
 #   remove the noise; they cannot add what the network never learnt to depend on. For VGG the same
 #   prior is what turns noise into the recognisable textures and object parts of DeepDream
 #   pictures, which is why the homework lists them.
@@ -319,24 +318,25 @@ assert off["hf"] > 5 * on["hf"], "on the standard model, all tricks off should b
 # %%
 pictures = studio.shipped_pictures()
 three = pictures["a real 3 (load_digits #3)"]
-with studio.single_thread():
-    to_eight = gd.visualize(model, gd.ClassLogit(8), info=info, settings=settings.replace(iterations=48), init=three)
-    dream = gd.visualize(model, gd.LayerDream("act2"), info=info, settings=settings.replace(iterations=48), init=three)
+with dream.limit_threads(1):
+    to_eight = dream.visualize(model, dream.ClassLogit(8), info=info, settings=settings.replace(iterations=48), init=three)
+    layer_dream = dream.visualize(model, dream.LayerDream("act2"), info=info, settings=settings.replace(iterations=48),
+                                  init=three)
 
-fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.9))
+fig, axes = plt.subplots(1, 3, figsize=(8.5, 3.3))
 for ax, (title, img) in zip(axes, [("start: a real 3", three), ("ascend class 8 (48 steps)", to_eight.image),
-                                   ("LayerDream('act2') (48 steps)", dream.image)]):
+                                   ("LayerDream('act2') (48 steps)", layer_dream.image)]):
     ax.imshow(img[0].permute(1, 2, 0).numpy(), interpolation="nearest")
     m = studio.describe(model, info, img, 8)
-    ax.set(title=f"{title}\nreads {gd.recognize_digits(img)[0]}, p(8)={m['p_normalized']:.2f}", xticks=[], yticks=[])
-    ax.title.set_fontsize(9)
-fig.suptitle("Dreaming on a picture (32×32 px)", fontsize=10)
+    ax.set(title=f"{title}\nreads {dream.recognize_digits(img)[0]}, p(8)={m['p_normalized']:.2f}", xticks=[], yticks=[])
+    ax.title.set_fontsize(10)
+fig.suptitle("Dreaming on a picture (32×32 px)", fontsize=11)
 fig.tight_layout(rect=(0, 0, 1, 0.93))
 plt.show()
 
-r3, r8 = gd.recognize_digits([three, to_eight.image])
-p8_before = gd.class_probability(model, three, 8, info)[1]
-p8_after = gd.class_probability(model, to_eight.image, 8, info)[1]
+r3, r8 = dream.recognize_digits([three, to_eight.image])
+p8_before = dream.class_probability(model, three, 8, info)[1]
+p8_after = dream.class_probability(model, to_eight.image, 8, info)[1]
 print(f"the start reads as {r3}; after ascending class 8 it reads as {r8}; p(8): {p8_before:.2f} -> {p8_after:.2f}")
 assert r3 == 3 and p8_after > 0.9 > p8_before
 
@@ -352,14 +352,15 @@ assert r3 == 3 and p8_after > 0.9 > p8_before
 # %%
 layer_settings = settings.replace(iterations=64)
 picks = [("act1", ch) for ch in range(4)] + [("act3", ch) for ch in range(4)]
-with studio.single_thread():
-    channel_runs = [gd.visualize(model, gd.LayerChannel(layer, ch), info=info, settings=layer_settings) for layer, ch in picks]
-fig, axes = plt.subplots(1, len(picks), figsize=(1.6 * len(picks), 2.2))
+with dream.limit_threads(1):
+    channel_runs = [dream.visualize(model, dream.LayerChannel(layer, ch), info=info, settings=layer_settings)
+                    for layer, ch in picks]
+fig, axes = plt.subplots(1, len(picks), figsize=(1.7 * len(picks), 2.4))
 for ax, (layer, ch), r in zip(axes, picks, channel_runs):
     ax.imshow(r.image[0].permute(1, 2, 0).numpy(), interpolation="nearest")
-    ax.set_title(f"{layer} ch {ch}", fontsize=9)
+    ax.set_title(f"{layer} ch {ch}", fontsize=10)
     ax.set_xticks([]), ax.set_yticks([])
-fig.suptitle("Channel visualizations (64 steps each, default tricks)", fontsize=10)
+fig.suptitle("Channel visualizations (64 steps each, default tricks)", fontsize=11)
 fig.tight_layout(rect=(0, 0, 1, 0.92))
 plt.show()
 gains = [r.values[-1] - r.values[0] for r in channel_runs]
@@ -370,8 +371,8 @@ assert all(g > 0 for g in gains)
 # ## Summary
 #
 # * `gd.gradient_descent` climbs the logit the course asks for and leaves the model as it found it.
-# * The studio binds every trick of `gd.Settings` to a widget, runs in a background thread (Stop
-#   works, sliders re-run the preview), and reports the course's probability next to an independent
+# * The studio binds every trick of `dream.Settings` to a widget, runs in a background thread (Stop
+#   works, sliders re-run the preview), and reports the course's probability next to an
 #   independent judge that can say "no digit" — the difference between the two is the lesson of the
 #   galleries and the ablation grids.
 # * Two models with one architecture: on the standard-trained one the tricks decide between pixel

@@ -26,12 +26,7 @@
 # (`make studio` serves it with Voilà).
 
 # %%
-import pathlib
-import sys
-
-sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))   # the repository root: gd.py, lab/
-
-from lab.studio import Studio
+from dream.studio import Studio
 
 panel = Studio()
 panel.show()

@@ -21,16 +21,13 @@ import os
 import re
 import shutil
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser_helpers import (ARTIFACTS, REQUIRE_ENV, ROOT, JupyterLabServer,  # noqa: E402
-                             VoilaServer, browser_unavailable_reason, launch_chromium)
-from lab.studio import MODELS  # noqa: E402  (what the model menu calls each model)
+from browser_helpers import (ARTIFACTS, REQUIRE_ENV, ROOT, JupyterLabServer, VoilaServer,
+                             browser_unavailable_reason, launch_chromium)
+from dream.studio import MODELS  # what the model menu calls each model
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,6 +36,8 @@ LAST_CELL_TEXT = "objective rose in"        # printed by the notebook's last cod
 # JupyterLab renders a cell's error (traceback) as a stderr output
 ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 PREVIEW_BUDGET_S = 1.0                      # the issue: a default-settings preview within 1 s
+SMALL_SCREEN = {"width": 1366, "height": 768}   # the issue: the panel fits a 1366x768 screen
+MAX_EMPTY_PX = 60                           # no large empty area under "start from"
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +113,35 @@ def _preview_digest(page):
     }""")
 
 
+def _check_fits_small_screen(page, studio, shot, report, key):
+    """At 1366x768, with the panel's top at the top of what scrolls: Run, Stop and Ablation grid are
+    on screen, the whole panel (without an ablation grid) fits, every number of the metric line has
+    its label, and the column under "start from" leaves no large empty area. Saves a screenshot."""
+    page.set_viewport_size(SMALL_SCREEN)
+    studio.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    boxes = {name: studio.locator(f"button.studio-{name}").bounding_box() for name in ("run", "stop", "ablation")}
+    panel = studio.bounding_box()
+    upload = studio.locator(".studio-upload").bounding_box()
+    row = studio.locator(".studio-row").bounding_box()
+    page.screenshot(path=str(ARTIFACTS / shot), full_page=False)
+    studio.screenshot(path=str(ARTIFACTS / shot.replace(".png", "_panel.png")))
+    report[key] = {"panel": panel, "buttons": boxes, "empty_under_start_px": round(row["y"] + row["height"]
+                                                                                  - upload["y"] - upload["height"])}
+    for name, box in boxes.items():
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= SMALL_SCREEN["height"], \
+            f"the {name} button is not on a 1366x768 screen: {box}"
+        assert box["x"] + box["width"] <= SMALL_SCREEN["width"], f"the {name} button is off to the right: {box}"
+    assert panel["y"] + panel["height"] <= SMALL_SCREEN["height"], f"the panel does not fit 1366x768: {panel}"
+    assert report[key]["empty_under_start_px"] <= MAX_EMPTY_PX, f"a large empty area under 'start from': {report[key]}"
+    metric = _metric(page)
+    for label in ("run ", "step ", "objective value ", "p_course ", "p_normalized ", "run time "):
+        assert label in metric, f"{label!r} missing from the metric text: {metric}"
+    numbers = re.findall(r"(\S+)\s+(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\b", metric)
+    unlabelled = [n for word, n in numbers if not re.search(r"[A-Za-z_)]", word)]
+    assert not unlabelled, f"numbers without a label in the metric text: {unlabelled}: {metric}"
+
+
 def test_studio_in_jupyterlab(browser_available, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -174,6 +202,8 @@ def test_studio_in_jupyterlab(browser_available, tmp_path):
             first = _wait_for_new_run(page, "", timeout=60_000)
             assert "p_course" in first and "p_normalized" in first and "the independent judge" in first, first
             page.screenshot(path=str(ARTIFACTS / "after_run_all.png"), full_page=False)
+            _check_fits_small_screen(page, studio, "studio_1366x768.png", report, "small_screen")
+            page.set_viewport_size({"width": 1400, "height": 1700})
 
             # move the blur-sigma slider with the keyboard; each move re-runs the preview (live)
             sigma = studio.locator(".studio-blur_sigma")
@@ -220,11 +250,11 @@ def test_studio_in_jupyterlab(browser_available, tmp_path):
             assert grid.evaluate("img => img.naturalWidth") > 500
             preview_box = page.locator("img.studio-preview").bounding_box()
             report["preview_box_after_ablation"] = preview_box
-            assert preview_box and preview_box["height"] >= 200, f"the preview image is not shown: {preview_box}"
+            assert preview_box and preview_box["height"] >= 150, f"the preview image is not shown: {preview_box}"
             page.screenshot(path=str(ARTIFACTS / "studio.png"), full_page=False)
             studio.screenshot(path=str(ARTIFACTS / "studio_panel.png"))
             if os.environ.get("BACKPROP_SAVE_FIGURES"):      # `make figures`-style export for the README
-                shutil.copyfile(ARTIFACTS / "studio_panel.png", ROOT / "figures" / "studio.png")
+                shutil.copyfile(ARTIFACTS / "studio_1366x768_panel.png", ROOT / "figures" / "studio.png")
 
             # Stop: a long run (iterations slider to its maximum) stopped from the browser
             old_text = _metric(page)
@@ -295,7 +325,7 @@ def test_studio_page_in_voila(browser_available, tmp_path):
         report["server_start_s"] = round(time.perf_counter() - t_start, 1)
         browser = launch_chromium(pw)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 1100})
+            page = browser.new_page(viewport=SMALL_SCREEN)
             page.set_default_timeout(60_000)
             t0 = time.perf_counter()
             page.goto(voila.url("/"), timeout=180_000)   # Voilà runs the notebook before it answers
@@ -320,6 +350,13 @@ def test_studio_page_in_voila(browser_available, tmp_path):
             report["first_preview_s"] = round(time.perf_counter() - t0, 1)
             assert "p_normalized" in first, first
             assert _preview_digest(page) is not None, "no preview image"
+            # the page as opened on a 1366x768 screen: the buttons are there without scrolling
+            page.evaluate("window.scrollTo(0, 0)")
+            for name in ("run", "stop", "ablation"):
+                box = studio.locator(f"button.studio-{name}").bounding_box()
+                assert box and box["y"] + box["height"] <= SMALL_SCREEN["height"], f"{name} below the fold: {box}"
+            page.screenshot(path=str(ARTIFACTS / "voila_1366x768.png"), full_page=False)
+            _check_fits_small_screen(page, studio, "voila_panel_1366x768.png", report, "small_screen")
 
             latencies = [_move_slider(page, studio, "blur_sigma", "ArrowRight", report),
                          _move_slider(page, studio, "blur_sigma", "ArrowRight", report),
@@ -337,8 +374,6 @@ def test_studio_page_in_voila(browser_available, tmp_path):
             assert _preview_digest(page) != old_png, "switching to the standard model did not change the preview"
             assert re.search(r"(reads as \d [✓✗]|no digit ✗) \(the independent judge", new_text), new_text
             page.screenshot(path=str(ARTIFACTS / "voila.png"), full_page=True)
-            if os.environ.get("BACKPROP_SAVE_FIGURES"):
-                shutil.copyfile(ARTIFACTS / "voila.png", ROOT / "figures" / "studio_voila.png")
         except BaseException:
             try:
                 page.screenshot(path=str(ARTIFACTS / "voila_failure.png"), full_page=True)

@@ -1,13 +1,11 @@
 """tools/train_digits.py's augmentation pieces (the training run itself is not repeated here:
-the committed weights are checked by hash and held-out accuracy in test_gd.py)."""
+the committed weights are checked by hash and held-out accuracy in tests/dream/test_models.py)."""
 import importlib.util
-import sys
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def _load():
@@ -37,15 +35,15 @@ def test_cutout_blanks_one_square_per_image_and_zero_is_off():
 
 def test_fit_logit_scale_recovers_a_shrunk_temperature(one_thread):
     # the shipped model is already calibrated (scale ~1); shrink its logits 2x and the fit says ~2
-    import gd
+    import dream
 
     td = _load()
-    X8, y = gd.digits_data()
-    tr, _ = gd.digits_split()
-    x = gd.digits_to_images(X8[tr])
-    model, _ = gd.load_model("digits")
+    X8, y = dream.digits_data()
+    tr, _ = dream.digits_split()
+    x = dream.digits_to_images(X8[tr])
+    model, _ = dream.load_model("digits")
     assert abs(td.fit_logit_scale(model, x, y[tr]) - 1.0) < 0.05
-    shrunk = gd.DigitsCNN()
+    shrunk = dream.DigitsCNN()
     shrunk.load_state_dict(model.state_dict())
     with torch.no_grad():
         shrunk.classifier.fc2.weight.mul_(0.5)

@@ -1,4 +1,4 @@
-"""Train gd.py's embedded digits classifier (seeded, reproducible, well under 2 minutes on a CPU).
+"""Train the embedded digits classifier (dream/models.py) (seeded, reproducible, well under 2 minutes on a CPU).
 
     python tools/train_digits.py                 # writes models/digits_cnn.pt, prints accuracy + SHA-256
     python tools/train_digits.py --out /tmp/x.pt # somewhere else (e.g. to compare variants)
@@ -6,7 +6,7 @@
                                                      # ordinary way (load_model("digits_standard"))
 
 Data: scikit-learn's bundled 8x8 digits (no download), a seeded stratified 80/20 split
-(``gd.digits_split``), upsampled to 32x32 and fed as the course feeds VGG: 3 channels in [0, 1],
+(``dream.digits_split``), upsampled to 32x32 and fed as the course feeds VGG: 3 channels in [0, 1],
 ImageNet-normalized.
 
 Training is chosen so that the model's input gradients look like digits (what gd.py follows):
@@ -32,16 +32,17 @@ readable ones, and needs the calibration to be confident about them.
 import argparse
 import hashlib
 import math
-import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+import dream
+from dream.data import random_affine
+from dream.transforms import normalize
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-import gd  # noqa: E402
 
 
 def cutout(x, g, size):
@@ -62,7 +63,7 @@ def augment(x, g, shift=3.0, degrees=15.0, scale=(0.85, 1.15), cutout_size=0):
     """Random affine (shift px, rotation, scale) of a batch of (N, C, 32, 32) images in [0, 1],
     then ``cutout`` (0 = off)."""
     n = x.shape[0]
-    x = cutout(gd.random_affine(x, g, shift, degrees, scale), g, cutout_size)
+    x = cutout(random_affine(x, g, shift, degrees, scale), g, cutout_size)
     # brightness/contrast: ink level 0.6..1, background 0..0.15
     lo = torch.rand(n, 1, 1, 1, generator=g) * 0.15
     hi = 0.6 + torch.rand(n, 1, 1, 1, generator=g) * 0.4
@@ -78,7 +79,7 @@ def pgd_l2(model, x, y, eps, steps, g):
     delta = delta / delta.flatten(1).norm(dim=1).view(-1, 1, 1, 1) * eps * 0.5
     for _ in range(steps):
         delta.requires_grad_(True)
-        loss = F.cross_entropy(model(gd._normalize((x + delta).clamp(0, 1))), y)
+        loss = F.cross_entropy(model(normalize((x + delta).clamp(0, 1))), y)
         (grad,) = torch.autograd.grad(loss, delta)
         gn = grad.flatten(1).norm(dim=1).view(-1, 1, 1, 1) + 1e-12
         delta = delta.detach() + alpha * grad / gn
@@ -102,7 +103,7 @@ def clean_logits(model, x):
     """The model's logits for images ``x`` in [0, 1] (eval mode, no gradients)."""
     model.eval()
     with torch.no_grad():
-        return model(gd._normalize(x))
+        return model(normalize(x))
 
 
 def nll(model, x, y):
@@ -166,12 +167,12 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(args.seed)
-    X8, y = gd.digits_data()
-    tr, te = gd.digits_split(seed=0)
-    x_all = gd.digits_to_images(X8)
+    X8, y = dream.digits_data()
+    tr, te = dream.digits_split(seed=0)
+    x_all = dream.digits_to_images(X8)
     xtr, ytr, xte, yte = x_all[tr], y[tr], x_all[te], y[te]
 
-    model = gd.DigitsCNN(width=args.width)
+    model = dream.DigitsCNN(width=args.width)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     steps_per_epoch = math.ceil(len(ytr) / args.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch)
@@ -190,7 +191,7 @@ def main(argv=None):
             model.train()
             xin = torch.cat([xb, xa]) if args.eps > 0 else xb
             yin = torch.cat([yb, yb]) if args.eps > 0 else yb
-            logits = model(gd._normalize(xin))
+            logits = model(normalize(xin))
             loss = F.cross_entropy(logits, yin)
             opt.zero_grad()
             loss.backward()

@@ -1,7 +1,7 @@
-"""Kernel-side tests of the DeepDream studio (lab/studio.py): no browser, no kernel.
+"""Kernel-side tests of the DeepDream studio (dream/studio.py): no browser, no kernel.
 
 ipywidgets objects work in plain Python (their values change, nothing is sent anywhere), so the
-panel's logic — widgets → gd.Settings, the worker thread, debounce, Stop, uploads, the ablation
+panel's logic — widgets → Settings, the worker thread, debounce, Stop, uploads, the ablation
 helpers — is tested here directly. tests/test_browser.py checks the same panel in JupyterLab.
 """
 import dataclasses
@@ -13,13 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 
-import gd  # noqa: E402  (a broken gd or missing ipywidgets must fail here, not skip)
-from lab import studio as S  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return gd.load_model("digits")
+import dream
+from dream import studio as S  # a missing ipywidgets must fail here, not skip
+from dream.ablation import ALL_OFF, ALL_ON, ONLY, WITHOUT, ablation_variants, run_ablation
+from dream.judges import NO_DIGIT, reading_text
+from dream.threads import limit_threads
 
 
 @pytest.fixture
@@ -38,11 +36,11 @@ def _png(size=(20, 12), color=(255, 255, 255)):
 
 
 def test_every_trick_has_a_widget_bound_to_settings(panel):
-    trick_fields = {f for off in gd.TRICKS.values() for f in off}
+    trick_fields = {f for off in dream.TRICKS.values() for f in off}
     knobs = trick_fields | {"iterations", "lr", "blur_sigma", "octave_scale", "seed"}
     widgets = dict(panel.t, start=panel.start)      # the start toggle also offers "picture"
     assert knobs <= set(widgets), f"no widget for {sorted(knobs - set(widgets))}"
-    assert panel.settings() == gd.default_settings("digits")
+    assert panel.settings() == dream.default_settings("digits")
     assert panel.start.value == "mean_image" and panel.init_image() is None
     new = dict(blur_sigma=1.3, jitter=3, clamp=False, step_rule="plain", octaves=3, weight_decay=0.02,
                start="noise")
@@ -55,7 +53,7 @@ def test_every_trick_has_a_widget_bound_to_settings(panel):
     assert panel.init_image() is not None and panel.settings().validate()
     panel.reset_defaults()
     panel.stop()
-    assert panel.settings() == gd.default_settings("digits") and panel.start.value == "mean_image"
+    assert panel.settings() == dream.default_settings("digits") and panel.start.value == "mean_image"
 
 
 def test_bad_constructor_arguments_are_named():
@@ -75,12 +73,12 @@ def test_run_updates_preview_progress_and_metric(panel):
     rec = panel.history[-1]
     assert not rec.stopped and rec.steps == panel.settings().iterations
     assert panel.preview.value[:8] == b"\x89PNG\r\n\x1a\n"
-    n = gd.default_settings("digits").iterations
+    n = dream.default_settings("digits").iterations
     assert panel.progress.value == panel.progress.max == n
     assert f"run 1 · done · step {n}/{n}" in panel.metric.value
     assert "p_course" in panel.metric.value and "p_normalized" in panel.metric.value
     assert "reads as 7 ✓" in panel.metric.value          # default target 7 at the default settings
-    assert torch.get_num_threads() == threads            # single_thread() restored the setting
+    assert torch.get_num_threads() == threads            # limit_threads() restored the setting
 
 
 def test_slider_moves_are_debounced_into_one_run(panel):
@@ -138,7 +136,7 @@ def test_objectives_and_layer_picker(panel, digits):
     assert panel.objective_obj().name == "act1 channel 5"
     assert not panel.channel.disabled and panel.target.disabled
     panel.objective.value = "dream"
-    assert isinstance(panel.objective_obj(), gd.LayerDream) and panel.channel.disabled
+    assert isinstance(panel.objective_obj(), dream.LayerDream) and panel.channel.disabled
     panel.t["iterations"].value = 16
     panel.request("preview")
     assert panel.wait_idle(30)
@@ -186,45 +184,17 @@ def test_picture_from_bytes_and_to_png():
 def test_shipped_pictures_are_real_digits():
     pics = S.shipped_pictures()
     assert len(pics) == 10
-    X, y = gd.digits_data()
+    X, y = dream.digits_data()
     for d, (name, img) in enumerate(pics.items()):
         i = int(name.split("#")[1].rstrip(")"))
         assert int(y[i]) == d and f"a real {d}" in name
         assert img.shape == (1, 3, 32, 32) and 0 <= img.min() and img.max() <= 1
 
 
-def _changed(a, b):
-    return {f.name for f in dataclasses.fields(a) if getattr(a, f.name) != getattr(b, f.name)}
-
-
-def test_ablation_switches_off_one_trick_at_a_time(digits):
-    model, info = digits
-    s = gd.default_settings("digits").replace(iterations=8)
-    runs = S.run_ablation(model, info, gd.ClassLogit(3), s)
-    assert [t for t, _, _ in runs][0] == "all tricks on" and runs[-1][0] == "all tricks off"
-    assert len(runs) == len(gd.TRICKS) + 2
-    assert set(S.TRICK_LABELS) == set(gd.TRICKS) == set(S.ADD_LABELS)   # every column has a readable title
-    for (title, variant, _), (key, off) in zip(runs[1:-1], gd.TRICKS.items()):
-        assert _changed(variant, s) == {k for k, v in off.items() if getattr(s, k) != v}, title
-    assert runs[-1][1] == gd.all_tricks_off(s)
-    # seeded: the "all tricks on" column is exactly what gd.visualize gives for the same settings
-    with S.single_thread():
-        ref = gd.visualize(model, gd.ClassLogit(3), info=info, settings=s)
-    assert torch.equal(runs[0][2].image, ref.image)
-
-
-def test_add_one_in_switches_on_one_trick_at_a_time():
-    s = gd.default_settings("digits")
-    off = gd.all_tricks_off(s)
-    variants = S.ablation_variants(s, "add_one_in")
-    assert [t for t, _ in variants][0] == "all tricks off" and variants[-1] == ("all tricks on", s)
-    assert variants[0][1] == off and len(variants) == len(gd.TRICKS) + 2
-    for (title, variant), (key, fields) in zip(variants[1:-1], gd.TRICKS.items()):
-        assert title == S.ADD_LABELS[key]
-        assert _changed(variant, off) == {f for f in fields if getattr(s, f) != getattr(off, f)}, title
-        assert all(getattr(variant, f) == getattr(s, f) for f in fields), title
-    with pytest.raises(ValueError, match="unknown ablation direction 'sideways'; allowed: leave_one_out, add_one_in"):
-        S.ablation_variants(s, "sideways")
+def test_ablation_columns_have_readable_titles():
+    assert set(WITHOUT) == set(dream.TRICKS) == set(ONLY)   # every column has a readable title
+    s = dream.default_settings("digits")
+    assert [t for t, _ in ablation_variants(s, "add_one_in")][1:-1] == [ONLY[k] for k in dream.TRICKS]
 
 
 def test_ablation_figure_numbers_are_the_tiles_metrics(digits):
@@ -232,43 +202,40 @@ def test_ablation_figure_numbers_are_the_tiles_metrics(digits):
     import matplotlib.pyplot as plt
 
     model, info = digits
-    s = gd.default_settings("digits").replace(iterations=8)
-    rows = [(d, S.run_ablation(model, info, gd.ClassLogit(3), s, direction=d)) for d in S.DIRECTIONS]
-    fig = S.ablation_figure(model, info, rows, labels=[3, 3])
+    s = dream.default_settings("digits").replace(iterations=8)
+    rows = [(d, model, info, run_ablation(model, dream.ClassLogit(3), s, d, info=info)) for d in dream.ABLATIONS]
+    fig = S.ablation_figure(rows, labels=[3, 3])
     try:
-        for r, (_, runs) in enumerate(rows):
+        for r, (*_, runs) in enumerate(rows):
             for c, (title, _s, res) in enumerate(runs):
                 m = fig.tile_metrics[r][c]
-                assert m["hf"] == pytest.approx(float(gd.high_frequency_share(res.image)[0]))
-                assert m["tv"] == pytest.approx(float(gd.total_variation(res.image)[0]))
-                assert m["p"] == gd.class_probability(model, res.image, 3, info)[1]
-                assert m["reads_as"] == int(gd.recognize_digits(res.image)[0])
-                label = fig.axes[r * len(runs) + c].get_xlabel()
-                assert label.startswith(title.replace(" (lr·grad)", "")) and f"HF {m['hf']:.3f}" in label, label
-                assert S.reading_text(m["reads_as"]) in label, label
+                assert m["hf"] == pytest.approx(float(dream.high_frequency_share(res.image)[0]))
+                assert m["tv"] == pytest.approx(float(dream.total_variation(res.image)[0]))
+                assert m["p"] == dream.class_probability(model, res.image, 3, info)[1]
+                assert m["reads_as"] == int(dream.recognize_digits(res.image)[0])
+                ax = fig.axes[r * len(runs) + c]
+                assert ax.xaxis.label.get_fontsize() >= 10, "captions must be legible at the figure's size"
+                label = ax.get_xlabel()
+                assert label.startswith(title) and f"HF {m['hf']:.3f}" in label, label
+                assert reading_text(m["reads_as"]) in label, label
     finally:
         plt.close(fig)
-
-
-def test_reading_text_says_no_digit():
-    assert S.reading_text(S.NO_DIGIT, 7) == "no digit ✗" and S.reading_text(S.NO_DIGIT) == "no digit"
-    assert S.reading_text(7, 7) == "reads as 7 ✓" and S.reading_text(9, 7) == "reads as 9 ✗"
 
 
 def test_both_digits_models_are_offered_and_switchable(panel):
     assert [v for _, v in panel.model_menu.options][:2] == ["digits", "digits_standard"]
     panel.live.value = False
     panel.model_menu.value = "digits_standard"
-    assert panel.settings() == gd.default_settings("digits_standard")
+    assert panel.settings() == dream.default_settings("digits_standard")
     panel.t["iterations"].value = 16
     panel.request("preview")
     assert panel.wait_idle(60)
     assert "· done · step 16/16" in panel.metric.value
     assert re.search(r"(reads as \d [✓✗]|no digit ✗) \(the independent judge", panel.metric.value), panel.metric.value
-    # the run used the standard model: its picture is what gd.visualize draws with it
-    model, info = gd.load_model("digits_standard")
-    with S.single_thread():
-        ref = gd.visualize(model, gd.ClassLogit(7), info=info, settings=panel.settings())
+    # the run used the standard model: its picture is what dream.visualize draws with it
+    model, info = dream.load_model("digits_standard")
+    with limit_threads(1):
+        ref = dream.visualize(model, dream.ClassLogit(7), info=info, settings=panel.settings())
     assert torch.equal(panel.history[-1].image, ref.image)
 
 
@@ -277,7 +244,7 @@ def test_the_ablation_button_shows_both_directions(panel, monkeypatch):
     real = S.run_ablation
 
     def spy(*a, **kw):
-        calls.append(kw["direction"])
+        calls.append(a[3])
         return real(*a, **kw)
 
     monkeypatch.setattr(S, "run_ablation", spy)
@@ -286,7 +253,7 @@ def test_the_ablation_button_shows_both_directions(panel, monkeypatch):
     assert panel.ablation_image.layout.display == "none"      # hidden while empty
     panel.request("ablation")
     assert panel.wait_idle(120)
-    assert calls == list(S.DIRECTIONS)
+    assert calls == list(dream.ABLATIONS)
     assert panel.ablation_image.value[:8] == b"\x89PNG\r\n\x1a\n" and panel.ablation_image.layout.display is None
     assert "done" in panel.status.value
 
@@ -295,7 +262,7 @@ def test_describe_matches_gd(digits):
     model, info = digits
     three = S.shipped_pictures()["a real 3 (load_digits #3)"]
     m = S.describe(model, info, three, 3)
-    assert (m["p_course"], m["p_normalized"]) == gd.class_probability(model, three, 3, info)
+    assert (m["p_course"], m["p_normalized"]) == dream.class_probability(model, three, 3, info)
     assert m["reads_as"] == 3 and m["top"] == 3 and 0 <= m["robustness"] <= 1
 
 
@@ -321,27 +288,27 @@ class _FakeVGG(torch.nn.Module):
 
 
 def test_vgg_is_offered_only_when_it_loads(monkeypatch):
-    real_load = gd.load_model
+    real_load = dream.load_model
 
     def fake_load(name="auto", device="cpu", *, quiet=False):
         if name != "vgg13_bn":
             return real_load(name, device, quiet=quiet)
         if fake_load.fail:
-            raise gd.WeightsUnavailable("no weights here")
+            raise dream.WeightsUnavailable("no weights here")
         model = _FakeVGG().eval()
-        info = gd.ModelInfo("vgg13_bn", (3, 224, 224), gd.IMAGENET_MEAN, gd.IMAGENET_STD,
+        info = dream.ModelInfo("vgg13_bn", (3, 224, 224), dream.IMAGENET_MEAN, dream.IMAGENET_STD,
                             ["tench", "goldfish", "shark", "ray", "hen"], {"features.1": model.features[1]},
                             {"features.1": 4})
         return model, info
 
-    monkeypatch.setattr(gd, "load_model", fake_load)
+    monkeypatch.setattr(S, "load_model", fake_load)
     fake_load.fail = True
     p = S.Studio(offer_vgg=True, autorun=False)
     try:
         assert [v for _, v in p.model_menu.options] == ["digits", "digits_standard"] and "no weights here" in p.vgg_note
     finally:
         p.close()
-    with pytest.raises(gd.WeightsUnavailable):
+    with pytest.raises(dream.WeightsUnavailable):
         S.Studio(model="vgg13_bn", autorun=False)
 
     fake_load.fail = False
@@ -349,7 +316,7 @@ def test_vgg_is_offered_only_when_it_loads(monkeypatch):
     try:
         assert [v for _, v in p.model_menu.options] == ["digits", "digits_standard", "vgg13_bn"]
         p.model_menu.value = "vgg13_bn"
-        assert p.settings() == gd.default_settings("vgg13_bn")
+        assert p.settings() == dream.default_settings("vgg13_bn")
         assert p.target.options[0] == ("0: tench", 0) and list(p.layer.options) == ["features.1"]
         p.t["iterations"].value = 8
         p.t["octaves"].value = 1
@@ -367,7 +334,7 @@ def test_the_voila_app_notebook_is_in_sync_with_its_source():
     import jupytext
     import nbformat
 
-    root = Path(__file__).resolve().parent.parent / "notebooks"
+    root = Path(__file__).resolve().parents[2] / "notebooks"
     text = jupytext.read(root / "studio_app.py")
     stored = nbformat.read(root / "studio_app.ipynb", as_version=4)
     assert [(c.cell_type, c.source) for c in text.cells] == [(c.cell_type, c.source) for c in stored.cells], \

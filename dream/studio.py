@@ -1,9 +1,9 @@
-"""The DeepDream studio: an ipywidgets panel bound to gd.py's settings (notebook 07).
+"""The DeepDream studio: an ipywidgets panel bound to ``dream.Settings`` (notebook 07).
 
-    from lab.studio import Studio
+    from dream.studio import Studio
     Studio().show()
 
-Every trick of ``gd.Settings`` has a slider or toggle; the objective is a class logit, one channel
+Every trick of ``Settings`` has a slider or toggle; the objective is a class logit, one channel
 of a middle layer, or a whole layer ("dream"); the start is seeded noise, the model's average
 training image, a picture the project ships (real digits from scikit-learn's ``load_digits``) or an
 uploaded image.
@@ -12,7 +12,7 @@ How it stays responsive: the optimization runs in one background worker thread, 
 main thread keeps handling widget events (Stop, slider moves) while a run is going. The worker
 takes the *latest* request only: moving a slider during a run stops that run and starts a new one
 after a short debounce ("live preview"). Progress, preview image and metrics are pushed from the
-``gd.visualize`` callback every few steps.
+``dream.visualize`` callback every few steps.
 
 Models: the robust digits CNN ("digits", adversarially trained: its input gradients already draw
 digits), the same network trained the standard way ("digits_standard": its gradients are
@@ -28,16 +28,23 @@ import dataclasses
 import io
 import threading
 import time
-from contextlib import contextmanager
 
 import numpy as np
 import torch
 
-import gd
+from .ablation import ABLATIONS, run_ablation
+from .data import digits_data, digits_to_images
+from .judges import NO_DIGIT, reading_text, recognize_digits
+from .models import WeightsUnavailable, load_model, vgg_available
+from .objectives import ClassLogit, LayerChannel, LayerDream, StopRequested
+from .render import visualize
+from .scores import class_probability, picture_metrics, robustness
+from .settings import STARTS, STEP_RULES, TRICKS, Settings, default_settings
+from .threads import limit_threads
+from .transforms import normalize
 
-__all__ = ["Studio", "shipped_pictures", "picture_from_bytes", "to_png", "describe", "reading_text",
-           "tile_metrics", "ablation_variants", "run_ablation", "ablation_figure", "gallery_figure", "gallery_grid",
-           "single_thread", "OBJECTIVES", "MODELS", "DIRECTIONS", "TRICK_LABELS", "ADD_LABELS"]
+__all__ = ["Studio", "shipped_pictures", "picture_from_bytes", "to_png", "describe", "tile_metrics",
+           "ablation_figure", "gallery_grid", "gallery_figure", "OBJECTIVES", "MODELS"]
 
 OBJECTIVES = ("class", "channel", "dream")
 MODELS = {     # name -> what the model menu calls it
@@ -45,33 +52,9 @@ MODELS = {     # name -> what the model menu calls it
     "digits_standard": "digits (standard training)",
     "vgg13_bn": "vgg13_bn (ImageNet)",
 }
-DIRECTIONS = gd.ABLATIONS       # ("leave_one_out", "add_one_in")
-NO_DIGIT = gd.NO_DIGIT          # what the judge answers for a picture no person would read as a digit
-reading_text = gd.reading_text  # its verdict in words: "reads as 7 ✓", "reads as 9 ✗", "no digit ✗"
 CHECK_EVERY = 4      # steps between checks for Stop / a newer request during a run
-
-# gd.TRICKS key -> what the ablation grid calls it
-TRICK_LABELS = {
-    "jitter": "no jitter",
-    "blur": "no image blur",
-    "clamp": "no clamp",
-    "weight_decay": "no weight decay",
-    "grad_blur": "no gradient blur",
-    "octaves": "one octave",
-    "normalized_step": "plain step (lr·grad)",
-    "mean_start": "noise start",
-}
-# gd.TRICKS key -> its add-one-in column (all tricks off, this one on)
-ADD_LABELS = {
-    "jitter": "+ jitter",
-    "blur": "+ image blur",
-    "clamp": "+ clamp",
-    "weight_decay": "+ weight decay",
-    "grad_blur": "+ gradient blur",
-    "octaves": "+ octaves",
-    "normalized_step": "+ normalized step",
-    "mean_start": "+ mean-image start",
-}
+CAPTION_PT = 10      # font size of every caption in the figures (legible at the figure's own size)
+TILE_IN = 2.1        # width of a tile in inches: three caption lines of 10 pt fit under it
 
 
 def is_digits(info):
@@ -82,37 +65,15 @@ def is_digits(info):
 # ----------------------------------------------------------------------------------------------
 # Helpers shared by the panel, the notebook's static cells and the tests
 # ----------------------------------------------------------------------------------------------
-@contextmanager
-def single_thread(n=1):
-    """Run torch ops on ``n`` threads for the duration, then restore the previous setting.
-
-    The BLAS/OpenMP pools of numpy and scikit-learn are limited too (threadpoolctl, a scikit-learn
-    dependency). The digits CNN and the recognizers are tiny: on a busy 2-core machine one thread
-    was 10-200x faster than several competing ones (measured: fitting gd's logistic-regression
-    recognizer took 44 s with the default pools, 0.2 s with one thread)."""
-    if n is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        with threadpool_limits(n):
-            yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def shipped_pictures(size=32):
     """{name: (1, 3, size, size) image in [0, 1]}: the first example of each digit in scikit-learn's
     bundled ``load_digits`` (real handwriting, 8x8, upsampled bilinearly) — ships with the project's
     dependencies, works offline."""
-    X, y = gd.digits_data()
+    X, y = digits_data()
     pictures = {}
     for d in range(10):
         i = int((y == d).nonzero()[0, 0])
-        pictures[f"a real {d} (load_digits #{i})"] = gd.digits_to_images(X[i:i + 1], size=size)
+        pictures[f"a real {d} (load_digits #{i})"] = digits_to_images(X[i:i + 1], size=size)
     return pictures
 
 
@@ -152,131 +113,110 @@ def describe(model, info, image, label, robust=True):
     ``p_course``: softmax probability of ``label`` on the raw [0, 1] image (how the course's main()
     scores it); ``p_normalized``: on the normalized image (what the network expects); ``top``: the
     network's own top class on the normalized image; ``reads_as``: what the independent judge
-    (``gd.recognize_digits``) reads — a digit, or ``NO_DIGIT`` (−1) for a picture it rejects
+    (``recognize_digits``) reads — a digit, or ``NO_DIGIT`` (−1) for a picture it rejects
     (digits models only, else None); ``robustness``: mean p of ``label`` under random
     shifts/rotations/rescalings (None with ``robust=False``)."""
-    p_course, p_norm = gd.class_probability(model, image, label, info)
-    mean = torch.tensor(info.mean).view(1, -1, 1, 1)
-    std = torch.tensor(info.std).view(1, -1, 1, 1)
+    p_course, p_norm = class_probability(model, image, label, info)
     with torch.no_grad():
-        logits = model((image.detach().float().cpu() - mean) / std)
+        logits = model(normalize(image.detach().float().cpu(), info.mean, info.std))
     top = int(logits.argmax(dim=1)[0])
-    reads_as = int(gd.recognize_digits(image)[0]) if is_digits(info) else None
+    reads_as = int(recognize_digits(image)[0]) if is_digits(info) else None
     return dict(label=label, p_course=p_course, p_normalized=p_norm, top=top, reads_as=reads_as,
-                robustness=gd.robustness(model, image, label, info) if robust else None)
+                robustness=robustness(model, image, label, info) if robust else None)
 
 
 def tile_metrics(model, info, image, label):
-    """The numbers under an ablation or gallery tile (``gd.picture_metrics``), as a dict: ``p``
+    """The numbers under an ablation or gallery tile (``picture_metrics``), as a dict: ``p``
     (softmax probability of ``label`` on the normalized image), ``reads_as`` (the judge: a digit or
     NO_DIGIT; None for non-digit models), ``hf`` (share of the picture's spectral energy at high
     spatial frequencies) and ``tv`` (total variation of the standardized picture)."""
-    m = gd.picture_metrics(model, [image], [label], info)[0]
+    m = picture_metrics(model, [image], [label], info)[0]
     return dict(p=m["p_target"], reads_as=m["reads_as"], hf=m["high_frequency"], tv=m["total_variation"])
 
 
 def _objective(kind, label, layer, channel):
     if kind == "class":
-        return gd.ClassLogit(int(label))
+        return ClassLogit(int(label))
     if kind == "channel":
-        return gd.LayerChannel(layer, int(channel))
+        return LayerChannel(layer, int(channel))
     if kind == "dream":
-        return gd.LayerDream(layer)
+        return LayerDream(layer)
     raise ValueError(f"unknown objective {kind!r}; allowed: {', '.join(OBJECTIVES)}")
 
 
-def ablation_variants(settings, direction="leave_one_out"):
-    """``gd.ablation_variants`` with the grid's column titles: [(title, Settings)].
-    ``leave_one_out``: all tricks on, each trick of ``gd.TRICKS`` switched off in turn, all off;
-    ``add_one_in``: all tricks off, each trick switched on alone, all on."""
-    variants = gd.ablation_variants(settings, direction)
-    titles = TRICK_LABELS if direction == "leave_one_out" else ADD_LABELS
-    names = [variants[0][0]] + [titles.get(k, k) for k in gd.TRICKS] + [variants[-1][0]]
-    return [(title, s) for title, (_, s) in zip(names, variants)]
-
-
-def run_ablation(model, info, objective, settings, init=None, threads=1, direction="leave_one_out"):
-    """Run ``objective`` once per variant of ``ablation_variants(settings, direction)`` — same seed,
-    same start. Returns a list of (title, Settings, gd.Result)."""
-    out = []
-    with single_thread(threads):
-        for title, s in ablation_variants(settings, direction):
-            out.append((title, s, gd.visualize(model, objective, info=info, settings=s, init=init)))
-    return out
-
-
 def _tile_text(title, m):
-    text = title.replace(" (lr·grad)", "")
     if m is None:
-        return text
+        return title
     line = f"p={m['p']:.2f}"
     if m["reads_as"] is not None:
         line += " " + reading_text(m["reads_as"])
-    return f"{text}\n{line}\nHF {m['hf']:.3f} TV {m['tv']:.1f}"
+    return f"{title}\n{line}\nHF {m['hf']:.3f} TV {m['tv']:.1f}"
 
 
-def ablation_figure(model, info, rows, labels=None, title=None):
-    """A grid of ablation runs: ``rows`` is a list of (row_title, run_ablation output); one tile per
-    variant, with its numbers underneath (``tile_metrics`` for the row's target in ``labels``:
-    p, the judge's reading, high-frequency share HF, total variation TV). Returns the figure; the
-    numbers are in ``fig.tile_metrics`` [row][column] (None where no label was given)."""
+def _tiles(n_rows, n_cols, title):
+    """A figure of n_rows x n_cols tiles, each TILE_IN wide with room for three caption lines."""
     import matplotlib.pyplot as plt
 
-    ncols = max(len(runs) for _, runs in rows)
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(1.45 * ncols, 2.0 * len(rows) + 0.3), squeeze=False)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(TILE_IN * n_cols + 0.4, 2.9 * n_rows + 0.5),
+                             squeeze=False, layout="constrained")
+    fig.suptitle(title, fontsize=CAPTION_PT + 2)
     fig.tile_metrics = []
-    for r, (row_title, runs) in enumerate(rows):
+    return fig, axes
+
+
+def _show(ax, image):
+    img = image[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+    ax.imshow(img if img.shape[2] == 3 else img[:, :, 0], interpolation="nearest", vmin=0, vmax=1)
+    ax.set_xticks([]), ax.set_yticks([])
+
+
+def ablation_figure(rows, labels=None, title=None):
+    """A grid of ablation runs: ``rows`` is a list of (row_title, model, info, ``run_ablation``
+    output); one tile per variant, with its numbers underneath (``tile_metrics`` for the row's
+    target in ``labels``: p, the judge's reading, high-frequency share HF, total variation TV).
+    Returns the figure; the numbers are in ``fig.tile_metrics`` [row][column] (None where no label
+    was given)."""
+    ncols = max(len(runs) for *_, runs in rows)
+    fig, axes = _tiles(len(rows), ncols, title or "Ablation: the same seeded run with tricks switched off or on "
+                       "(p = softmax prob. of the target; HF = high-frequency energy share; TV = total variation)")
+    for r, (row_title, model, info, runs) in enumerate(rows):
         label = labels[r] if labels is not None else None
         fig.tile_metrics.append([])
         for c in range(ncols):
             ax = axes[r, c]
-            ax.set_xticks([]), ax.set_yticks([])
             if c >= len(runs):
                 ax.axis("off")
                 continue
             title_c, _s, res = runs[c]
-            img = res.image[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
-            ax.imshow(img if img.shape[2] == 3 else img[:, :, 0], interpolation="nearest", vmin=0, vmax=1)
+            _show(ax, res.image)
             m = tile_metrics(model, info, res.image, label) if label is not None else None
             fig.tile_metrics[-1].append(m)
-            ax.set_xlabel(_tile_text(title_c, m), fontsize=6.5)
-            if c == 0:
-                ax.set_ylabel(row_title, fontsize=8)
-    fig.suptitle(title or ("Ablation: the same seeded run with tricks switched off or on "
-                           "(p = softmax prob. of the target; HF = high-frequency energy share; "
-                           "TV = total variation)"), fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+            ax.set_xlabel(_tile_text(title_c, m), fontsize=CAPTION_PT)
+        axes[r, 0].set_ylabel(row_title, fontsize=CAPTION_PT + 1)
     return fig
 
 
 def gallery_grid(rows, labels=range(10), threads=1, title=None):
     """One row of class visualizations per (row_title, model, info, settings) in ``rows``; under each
     tile its numbers (p, the judge's reading, HF, TV — ``tile_metrics``). Returns
-    (fig, {row_title: {label: gd.Result}}); the numbers are in ``fig.tile_metrics[row][column]``."""
-    import matplotlib.pyplot as plt
-
+    (fig, {row_title: {label: Result}}); the numbers are in ``fig.tile_metrics[row][column]``."""
     labels = list(labels)
     results = {}
-    with single_thread(threads):
+    with limit_threads(threads):
         for row_title, model, info, settings in rows:
-            results[row_title] = {lab: gd.visualize(model, gd.ClassLogit(lab), info=info, settings=settings)
+            results[row_title] = {lab: visualize(model, ClassLogit(lab), info=info, settings=settings)
                                   for lab in labels}
-    fig, axes = plt.subplots(len(rows), len(labels), figsize=(1.45 * len(labels), 2.0 * len(rows) + 0.3),
-                             squeeze=False)
-    fig.tile_metrics = []
+    fig, axes = _tiles(len(rows), len(labels), title or "Class visualizations (p = softmax prob. on the "
+                       "normalized image; HF = high-frequency energy share; TV = total variation)")
     for r, (row_title, model, info, _settings) in enumerate(rows):
         fig.tile_metrics.append([])
         for ax, lab in zip(axes[r], labels):
             image = results[row_title][lab].image
             m = tile_metrics(model, info, image, lab)
             fig.tile_metrics[-1].append(m)
-            ax.imshow(image[0].permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest", vmin=0, vmax=1)
-            ax.set_xticks([]), ax.set_yticks([])
-            ax.set_xlabel(_tile_text(f"class {lab}", m), fontsize=6.5)
-        axes[r, 0].set_ylabel(row_title, fontsize=8)
-    fig.suptitle(title or "Class visualizations (p = softmax prob. on the normalized image; "
-                 "HF = high-frequency energy share; TV = total variation)", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+            _show(ax, image)
+            ax.set_xlabel(_tile_text(f"class {lab}", m), fontsize=CAPTION_PT)
+        axes[r, 0].set_ylabel(row_title, fontsize=CAPTION_PT + 1)
     return fig, results
 
 
@@ -296,7 +236,7 @@ def gallery_figure(model, info, settings, labels=range(10), threads=1):
 class RunRecord:
     """What one finished (or stopped) run of the panel produced — kept in ``Studio.history``."""
     job: int
-    settings: gd.Settings
+    settings: Settings
     objective: str
     steps: int
     stopped: bool
@@ -322,7 +262,7 @@ class Studio:
     """
 
     def __init__(self, model="digits", *, offer_vgg="if-cached", live=True, debounce=0.1,
-                 preview_every=0.1, preview_px=256, threads=1, autorun=True):
+                 preview_every=0.1, preview_px=192, threads=1, autorun=True):
         if model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(map(repr, MODELS))}; got {model!r}")
         if offer_vgg not in (True, False, "if-cached"):
@@ -334,18 +274,18 @@ class Studio:
         self.debounce, self.preview_every, self.preview_px, self.threads = debounce, preview_every, preview_px, threads
         self.models = {}
         self.vgg_note = ""
-        self.models["digits"] = gd.load_model("digits")
-        self.models["digits_standard"] = gd.load_model("digits_standard")
+        self.models["digits"] = load_model("digits")
+        self.models["digits_standard"] = load_model("digits_standard")
         if model == "vgg13_bn" or offer_vgg is True or (offer_vgg == "if-cached" and self._vgg_cached()):
             try:
-                self.models["vgg13_bn"] = gd.load_model("vgg13_bn")
-            except gd.WeightsUnavailable as e:
+                self.models["vgg13_bn"] = load_model("vgg13_bn")
+            except WeightsUnavailable as e:
                 if model == "vgg13_bn":
                     raise
                 self.vgg_note = f"vgg13_bn not offered: {e}"
         else:
             self.vgg_note = "vgg13_bn not offered: torchvision or its cached ImageNet weights are missing"
-        gd.recognize_digits(torch.zeros(1, 3, 32, 32))   # fit the recognizers now (gd uses one BLAS thread)
+        recognize_digits(torch.zeros(1, 3, 32, 32))   # fit the judge's classifiers now, not during the first run
         self.history = []
         self._job = 0
         self._pending = None            # (job, kind, not_before, requested_at) — the latest request wins
@@ -363,9 +303,9 @@ class Studio:
     def _build(self, model_name, live):
         import ipywidgets as W
 
-        s = gd.default_settings(model_name)
-        style = {"description_width": "120px"}
-        wide = W.Layout(width="340px")
+        s = default_settings(model_name)
+        style = {"description_width": "105px"}
+        wide = W.Layout(width="310px")
 
         def slider(cls, name, description, **kw):
             w = cls(value=getattr(s, name), description=description, style=style, layout=wide,
@@ -373,28 +313,30 @@ class Studio:
             w.add_class(f"studio-{name}")
             return w
 
-        self.title = W.HTML("<b>DeepDream studio</b> — gradient ascent on the input, every trick on a slider")
+        self.title = W.HTML("<b>DeepDream studio</b>", layout=W.Layout(width="180px"))
         self.model_menu = W.Dropdown(options=[(MODELS[n], n) for n in self.models], value=model_name,
                                      description="model", style=style)
         self.model_menu.add_class("studio-model")
+        toggles = dict(style={"description_width": "105px", "button_width": "78px"},
+                       layout=W.Layout(width="360px"))
         self.objective = W.ToggleButtons(options=list(OBJECTIVES), value="class", description="objective",
-                                         style=style, tooltips=["a class logit", "one channel of a layer",
+                                         **toggles, tooltips=["a class logit", "one channel of a layer",
                                                                 "a whole layer (DeepDream)"])
         self.target = W.Dropdown(description="target class", style=style)
         self.layer = W.Dropdown(description="layer", style=style)
         self.channel = W.IntSlider(description="channel", min=0, max=1, style=style, layout=wide,
                                    continuous_update=False)
-        self.start = W.ToggleButtons(options=[("noise", "noise"), ("mean image", "mean_image"),
-                                              ("picture", "picture")], value=s.start, description="start from",
-                                     style=style, tooltips=["seeded gray noise", "the average training image "
-                                                            "(plus the same noise)", "a picture (dream on it)"])
-        self.picture = W.Dropdown(description="picture", style=style)
-        self.upload = W.FileUpload(accept="image/*", multiple=False, description="upload…")
+        self.start = W.Dropdown(options=[("seeded gray noise", "noise"), ("mean image + noise", "mean_image"),
+                                         ("a picture (dream on it)", "picture")], value=s.start,
+                                description="start from", style=style, layout=wide)
+        self.picture = W.Dropdown(description="picture", style=style, layout=wide)
+        self.upload = W.FileUpload(accept="image/*", multiple=False, description="upload a picture…",
+                                   layout=W.Layout(margin="0 0 0 109px"))
         self.t = {
             "iterations": slider(W.IntSlider, "iterations", "iterations", min=0, max=512, step=8),
             "lr": slider(W.FloatLogSlider, "lr", "step size (lr)", base=10, min=-3, max=0, step=0.1),
-            "step_rule": W.ToggleButtons(options=list(gd.STEP_RULES), value=s.step_rule,
-                                         description="step rule", style=style),
+            "step_rule": W.Dropdown(options=list(STEP_RULES), value=s.step_rule, description="step rule",
+                                    style=style, layout=wide),
             "jitter": slider(W.IntSlider, "jitter", "jitter (px)", min=0, max=32),
             "blur_every": slider(W.IntSlider, "blur_every", "blur every N", min=0, max=32),
             "blur_sigma": slider(W.FloatSlider, "blur_sigma", "blur sigma (px)", min=0.1, max=3.0, step=0.1),
@@ -404,7 +346,8 @@ class Studio:
             "grad_blur_sigma": slider(W.FloatSlider, "grad_blur_sigma", "gradient blur σ", min=0.0, max=3.0, step=0.1),
             "octaves": slider(W.IntSlider, "octaves", "octaves", min=1, max=4),
             "octave_scale": slider(W.FloatSlider, "octave_scale", "octave scale", min=1.1, max=3.0, step=0.1),
-            "seed": W.BoundedIntText(value=s.seed, min=0, max=2 ** 31 - 1, description="seed", style=style),
+            "seed": W.BoundedIntText(value=s.seed, min=0, max=2 ** 31 - 1, description="seed", style=style,
+                                     layout=wide),
         }
         self.t["step_rule"].add_class("studio-step_rule")
         self.t["clamp"].add_class("studio-clamp")
@@ -417,11 +360,12 @@ class Studio:
         for w, cls in [(self.run_button, "studio-run"), (self.stop_button, "studio-stop"),
                        (self.ablation_button, "studio-ablation"), (self.reset_button, "studio-defaults")]:
             w.add_class(cls)
+            w.layout.width = "auto"
         self.preview = W.Image(format="png", layout=W.Layout(width=f"{self.preview_px}px",
                                                              height=f"{self.preview_px}px"))
         self.preview.add_class("studio-preview")
-        self.progress = W.IntProgress(value=0, min=0, max=max(1, s.iterations), description="progress",
-                                      style=style)
+        self.progress = W.IntProgress(value=0, min=0, max=max(1, s.iterations), description="steps done",
+                                      style={"description_width": "80px"}, layout=W.Layout(width="360px"))
         self.progress.add_class("studio-progress")
         self.metric = W.HTML("<span>not run yet</span>")
         self.metric.add_class("studio-metric")
@@ -445,15 +389,22 @@ class Studio:
         for w in [self.objective, self.target, self.layer, self.channel, self.start, self.picture, *self.t.values()]:
             w.observe(self._on_change, names="value")
 
+        # Laid out for a 1366x768 screen: the buttons first, then what to optimize beside the
+        # preview and its numbers, then the tricks in three columns of four.
         t = self.t
-        col1 = W.VBox([t["iterations"], t["lr"], t["step_rule"], t["jitter"], t["blur_every"], t["blur_sigma"]])
-        col2 = W.VBox([t["clamp"], t["weight_decay"], t["grad_blur_sigma"], t["octaves"], t["octave_scale"], t["seed"]])
-        what = W.VBox([self.model_menu, self.objective, self.target, self.layer, self.channel,
-                       self.start, W.HBox([self.picture, self.upload])])
         buttons = W.HBox([self.run_button, self.stop_button, self.reset_button, self.ablation_button, self.live])
-        out = W.VBox([self.preview, self.progress, self.metric, self.status])
-        self.panel = W.VBox([self.title, W.HBox([what, out]), W.HTML("<b>tricks</b>"), W.HBox([col1, col2]),
-                             buttons, self.ablation_image])
+        what = W.VBox([self.model_menu, self.objective, self.target, self.layer, self.channel,
+                       self.start, self.picture, self.upload])
+        numbers = W.VBox([self.progress, self.metric, self.status], layout=W.Layout(width="360px"))
+        tricks = W.HBox([W.VBox([t[k] for k in keys]) for keys in (
+            ("iterations", "lr", "step_rule", "seed"),
+            ("jitter", "blur_every", "blur_sigma", "clamp"),
+            ("weight_decay", "grad_blur_sigma", "octaves", "octave_scale"))])
+        row = W.HBox([what, self.preview, numbers])
+        row.add_class("studio-row")
+        self.upload.add_class("studio-upload")
+        self.panel = W.VBox([W.HBox([self.title, buttons]), row, W.HTML("<b>tricks</b>"), tricks,
+                             self.ablation_image])
         self.panel.add_class("studio")
 
     def _set_model_options(self, name):
@@ -470,7 +421,7 @@ class Studio:
             self._pictures = shipped_pictures(size)
             self.picture.options = list(self._pictures)
             self.picture.value = list(self._pictures)[3]
-            self._apply_settings(gd.default_settings(name))
+            self._apply_settings(default_settings(name))
         finally:
             self._muted = False
 
@@ -492,15 +443,15 @@ class Studio:
         finally:
             self._muted = was
 
-    # ------------------------------------------------------------------ state -> gd objects
+    # ------------------------------------------------------------------ state -> dream objects
     def settings(self):
-        """The gd.Settings the widgets describe now (validated)."""
+        """The Settings the widgets describe now (validated)."""
         name = self.model_menu.value
         values = {name_: w.value for name_, w in self.t.items()}
         values["lr"] = float(round(values["lr"], 6))
-        if self.start.value in gd.STARTS:  # ("picture" is not a Settings start: init_image gives it)
+        if self.start.value in STARTS:  # ("picture" is not a Settings start: init_image gives it)
             values["start"] = self.start.value
-        return gd.default_settings(name).replace(**values).validate()
+        return default_settings(name).replace(**values).validate()
 
     def objective_obj(self):
         return _objective(self.objective.value, self.target.value, self.layer.value, self.channel.value)
@@ -554,7 +505,7 @@ class Studio:
         self.request("preview", delay=0.0)
 
     def reset_defaults(self):
-        self._apply_settings(gd.default_settings(self.model_menu.value))
+        self._apply_settings(default_settings(self.model_menu.value))
         self.request("preview", delay=0.0)
 
     def request(self, kind="preview", delay=0.0):
@@ -620,7 +571,7 @@ class Studio:
                 self._stop.clear()
                 self._running = job
             try:
-                with single_thread(self.threads):
+                with limit_threads(self.threads):
                     if kind == "preview":
                         self._run_preview(job, requested)
                     else:
@@ -645,10 +596,10 @@ class Studio:
             label = m["top"]
             m = describe(model, info, image, label, robust=final)
         name = info.class_names[label]
-        parts = [f"run {job} · {state} · step {step}/{total}", f"objective {value:.3g}",
+        parts = [f"run {job} · {state} · step {step}/{total}", f"objective value {value:.3g}",
                  f"class {label} ({name}): p_course {m['p_course']:.3f} · p_normalized {m['p_normalized']:.3f}"]
         if m["reads_as"] is not None:
-            parts.append(f"{reading_text(m['reads_as'], label)} (the independent judge, gd.recognize_digits)")
+            parts.append(f"{reading_text(m['reads_as'], label)} (the independent judge)")
         else:
             parts.append(f"network's top class: {info.class_names[m['top']]}")
         if m["robustness"] is not None:
@@ -668,7 +619,7 @@ class Studio:
         def callback(step, image, value):
             last.update(step=step, value=value)
             if self._stop.is_set() or self._superseded():
-                raise gd.StopRequested
+                raise StopRequested
             now = time.perf_counter()
             if step >= s.iterations or (last["pushed"] is not None and now - last["pushed"] < self.preview_every):
                 return      # the final image is pushed below, with the final metric
@@ -678,7 +629,7 @@ class Studio:
             html, _ = self._metric_html(job, step, s.iterations, value, image, "running")
             self.metric.value = html
 
-        res = gd.visualize(model, objective, info=info, settings=s, init=init, callback=callback)
+        res = visualize(model, objective, info=info, settings=s, init=init, callback=callback)
         superseded = res.stopped_early and self._superseded()
         if superseded:
             self.history.append(RunRecord(job, s, objective.name, last["step"], True, True, "", 0.0))
@@ -690,7 +641,7 @@ class Studio:
         self.preview.value = to_png(res.image, self.preview_px)
         self.progress.value = last["step"] if res.stopped_early else s.iterations
         seconds = time.perf_counter() - t0
-        self.metric.value = html + f"<br><small>{seconds:.2f} s</small>"
+        self.metric.value = html + f"<br>run time {seconds:.2f} s"
         self.history.append(RunRecord(job, s, objective.name, len(res.values), res.stopped_early, False,
                                       html, seconds, res.image, time.monotonic() - requested))
 
@@ -703,12 +654,12 @@ class Studio:
         model, info = self.models[self.model_menu.value]
         s = self.settings()
         label = self.target.value if self.objective.value == "class" else None
-        self.status.value = f"<small>ablation grid (run {job}): {2 * (len(gd.TRICKS) + 2)} runs…</small>"
+        self.status.value = f"<small>ablation grid (run {job}): {2 * (len(TRICKS) + 2)} runs…</small>"
         objective = self.objective_obj()
-        rows = [(f"{objective.name}\n{direction.replace('_', '-')}",
-                 run_ablation(model, info, objective, s, init=self.init_image(), threads=None, direction=direction))
-                for direction in DIRECTIONS]
-        fig = ablation_figure(model, info, rows, labels=None if label is None else [label] * len(rows),
+        rows = [(f"{objective.name}\n{direction.replace('_', '-')}", model, info,
+                 run_ablation(model, objective, s, direction, info=info, init=self.init_image()))
+                for direction in ABLATIONS]
+        fig = ablation_figure(rows, labels=None if label is None else [label] * len(rows),
                               title=f"{MODELS[info.name]}: leave-one-out (top) and add-one-in (bottom)")
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
@@ -720,4 +671,4 @@ class Studio:
 
     @staticmethod
     def _vgg_cached():
-        return gd.vgg_available()   # torchvision imports and the weights are cached (offline check)
+        return vgg_available()   # torchvision imports and the weights are cached (offline check)
