@@ -22,14 +22,11 @@ At the course's size (224 px):
 """
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import gd  # noqa: E402
+import gd   # the project is installed (pip install -e .), so this runs from any folder
 
 
 def _sync():
