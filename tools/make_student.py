@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EDITION_NOTEBOOKS = ("01", "02", "03", "04", "05", "06")
 # lab modules that may ship: the checks and the helpers the notebooks print and draw with.
 # Never lab/selfcheck.py or lab/studio.py (they drive our own mlp.py / gd.py).
-LAB_WHITELIST = ("__init__", "exercises", "mistakes", "gradcheck", "theory", "figures")
+LAB_WHITELIST = ("__init__", "exercises", "mistakes", "gradcheck", "reference", "theory", "figures")
 # shipped whenever they exist, imported or not: the check library a learner may call directly.
 ALWAYS_SHIPPED = ("__init__", "exercises", "mistakes", "gradcheck", "theory")
 SOLUTION_TAG = "solution"
