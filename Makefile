@@ -38,8 +38,9 @@ bench:       ## benchmarks: mlp.py vs autograd, gd.py speed, notebook execution 
 sync:        ## carry the edited text sources notebooks/NN_*.py into their .ipynb (outputs kept)
 	$(PYTHON) -m jupytext --update --to ipynb $(SOURCES)
 
-notebooks: sync  ## sync every pair from its .py, then store fresh outputs (fresh kernels)
+notebooks: sync  ## sync every pair from its .py, then store fresh outputs (fresh kernels), saved as JupyterLab saves them
 	$(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOKS)
+	$(PYTHON) tools/normalize_notebooks.py $(NOTEBOOKS)
 
 student:     ## the student edition in dist/student/: notebooks 01-06 without worked answers, checks, starter mlp.py
 	$(PYTHON) tools/make_student.py --out dist/student

