@@ -264,17 +264,17 @@ columns: p_start / p(course) = softmax probability of the label for the start im
 
 
 def print_single(rep, out, *, explain=False, sandbox_note=""):
-    from grading.mlp_check import _fit, _wrap
+    from grading.mlp_check import fit, wrap
 
     p = lambda *a: print(*a, file=out)   # noqa: E731
     p(f"{rep.verdict} {rep.score_text()} points (extra credit included) — {rep.path}")
     if rep.reason:
-        p(_wrap(rep.reason))
+        p(wrap(rep.reason))
     p(f"rule: {RULE}")
     if explain:
         p(RULE_FULL)
     if sandbox_note:
-        p(_fit(sandbox_note))
+        p(fit(sandbox_note))
     rows = rep.details.get("labels") or []
     if rows:
         p()
@@ -282,16 +282,16 @@ def print_single(rep, out, *, explain=False, sandbox_note=""):
         for r in rows:
             problems = r["flags"] + ([r["error"]] if r["error"] else []) + (
                 ["did not raise the probability"] if r["error"] is None and not r["flags"] and not r["raised"] else [])
-            p(_fit(f"{r['label']:<7}{_f(r['p_start']):<9}{_f(r['p_course']):<11}{_f(r['p_normalized']):<9}"
+            p(fit(f"{r['label']:<7}{_f(r['p_start']):<9}{_f(r['p_course']):<11}{_f(r['p_normalized']):<9}"
                    f"{'-' if r['judge'] is None else r['judge']:<7}{_f(r['seconds'], '.2f'):<7}{'; '.join(problems)}"))
         p()
         p(LEGEND)
     for n in rep.notes:
-        p(_wrap(f"note: {n}", indent=""))
+        p(wrap(f"note: {n}", indent=""))
     if rep.groups and rep.verdict != "ERROR":
         p()
         p("points:")
         for grp in rep.groups:
             ec = " (extra credit)" if grp["extra_credit"] else ""
-            p(_wrap(f"{grp['score']:>5.2f}/{grp['max_score']:<5g} {grp['name']}{ec}: {grp['output']}"))
-    p(_wrap(f"summary: {rep.verdict} {rep.score_text()} — {rep.headline}", indent=""))
+            p(wrap(f"{grp['score']:>5.2f}/{grp['max_score']:<5g} {grp['name']}{ec}: {grp['output']}"))
+    p(wrap(f"summary: {rep.verdict} {rep.score_text()} — {rep.headline}", indent=""))

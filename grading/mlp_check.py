@@ -656,24 +656,24 @@ def format_table(rows, extra=False):
     for row in rows:
         prefix = "".join(f"{_name(row, k):<{w}}" for k, w in WIDTHS.items())
         if extra and row["error"] and not row["cells"]:
-            lines.append(_fit(prefix + f"n/a ({row['error']})"))
+            lines.append(fit(prefix + f"n/a ({row['error']})"))
             continue
         lines.append((prefix + "".join(f"{cell_text(q, row):<{CELL}}" for q in QUANTITIES)).rstrip())
         if row["error"]:
-            lines.append(_fit("    -> " + row["error"]))
+            lines.append(fit("    -> " + row["error"]))
         for q, c in row["cells"].items():
             if (not c["ok"] or c.get("precision")) and c["note"]:
-                lines.append(_fit(f"    -> {q}: {c['note']}"))
+                lines.append(fit(f"    -> {q}: {c['note']}"))
         for d in row["diagnoses"]:
-            lines.append(_fit("    => " + d["text"].split(" — ")[0]))
+            lines.append(fit("    => " + d["text"].split(" — ")[0]))
     return "\n".join(lines)
 
 
-def _fit(line, width=100):
+def fit(line, width=100):
     return line if len(line) <= width else line[:width - 1] + "…"
 
 
-def _wrap(text, indent="  ", width=100):
+def wrap(text, indent="  ", width=100):
     return "\n".join(textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
                                    break_on_hyphens=False))
 
@@ -693,14 +693,14 @@ def print_single(rep, out, *, explain=False, sandbox_note=""):
         p(f"  core {rep.details['core_passed']}/{rep.details['core_total']} rows; {len(rep.flags)} flag(s); "
           f"{len(rep.warnings)} warning(s); {rep.seconds:.1f} s")
     elif rep.reason:
-        p(_wrap(rep.reason))
+        p(wrap(rep.reason))
     for f in rep.flags:
-        p(_wrap(f"FLAG: {f}"))
+        p(wrap(f"FLAG: {f}"))
     p(f"rule: {RULE}")
     if explain:
         p(RULE_FULL)
     if sandbox_note:
-        p(_fit(sandbox_note))
+        p(fit(sandbox_note))
     rows = rep.details.get("rows") or []
     if rows:
         p()
@@ -715,15 +715,15 @@ def print_single(rep, out, *, explain=False, sandbox_note=""):
         p()
         p("diagnosis (likely mistakes, most frequent first):")
         for d in rep.diagnoses:
-            p(_wrap(f"{d['text']}  [{d['key']}, {d['rows']} of {rep.details['core_total']} rows]"))
+            p(wrap(f"{d['text']}  [{d['key']}, {d['rows']} of {rep.details['core_total']} rows]"))
     for w in rep.warnings:
-        p(_wrap(f"WARNING: {w}", indent=""))
+        p(wrap(f"WARNING: {w}", indent=""))
     for n in rep.notes:
-        p(_wrap(f"note: {n}", indent=""))
+        p(wrap(f"note: {n}", indent=""))
     if rep.groups and rep.verdict != "ERROR":
         p()
         p("points:")
         for grp in rep.groups:
             ec = " (extra credit)" if grp["extra_credit"] else ""
-            p(_wrap(f"{grp['score']:>5.2f}/{grp['max_score']:<5g} {grp['name']}{ec}: {grp['output']}"))
-    p(_wrap(f"summary: {rep.verdict} {rep.score_text()} — {rep.headline or rep.reason}", indent=""))
+            p(wrap(f"{grp['score']:>5.2f}/{grp['max_score']:<5g} {grp['name']}{ec}: {grp['output']}"))
+    p(wrap(f"summary: {rep.verdict} {rep.score_text()} — {rep.headline or rep.reason}", indent=""))
