@@ -49,9 +49,9 @@ figures: gallery  ## export every figure to figures/ (runs the notebooks, leaves
 	BACKPROP_SAVE_FIGURES=1 $(PYTHON) -m jupyter nbconvert --to notebook --execute --output-dir /tmp/backprop-lab-nbout $(NOTEBOOKS)
 	BACKPROP_SAVE_FIGURES=1 $(PYTHON) -m pytest tests/test_browser.py -s
 
-gallery:     ## the digit galleries made by gd.py's CLI (robust and standard model), with the judge's readings
-	$(PYTHON) gd.py --model digits --out figures/digits --gallery figures/digits_gallery.png
-	$(PYTHON) gd.py --model digits_standard --out figures/digits_standard --gallery figures/digits_standard_gallery.png
+gallery:     ## the digit galleries made by gd.py's CLI (robust and standard model) into out/ (git-ignored), with the judge's readings
+	$(PYTHON) gd.py --model digits --out out/digits --gallery out/digits_gallery.png
+	$(PYTHON) gd.py --model digits_standard --out out/digits_standard --gallery out/digits_standard_gallery.png
 
 train-digits: ## retrain the embedded digits classifier (seeded, < 2 min)
 	$(PYTHON) tools/train_digits.py
