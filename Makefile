@@ -1,7 +1,7 @@
 # Backprop Lab — convenience targets. Each one is a plain command you can also type yourself.
 PYTHON ?= python3
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
-SOURCES := $(NOTEBOOKS:.ipynb=.py)
+SOURCES := $(patsubst notebooks/%.ipynb,nbsrc/%.py,$(NOTEBOOKS))
 
 .PHONY: help setup setup-dev lab studio test test-fast test-browser bench sync notebooks student figures gallery train-digits selfcheck autograder clean
 
@@ -35,8 +35,8 @@ bench:       ## benchmarks: mlp.py vs autograd, gd.py speed, notebook execution 
 	$(PYTHON) benchmarks/bench_notebooks.py
 	$(PYTHON) benchmarks/bench_grade.py
 
-sync:        ## carry the edited text sources notebooks/NN_*.py into their .ipynb (outputs kept)
-	$(PYTHON) -m jupytext --update --to ipynb $(SOURCES)
+sync:        ## carry the edited text sources nbsrc/NN_*.py into their notebooks/NN_*.ipynb (outputs kept)
+	for src in $(SOURCES); do $(PYTHON) -m jupytext --update --to ipynb --output notebooks/$$(basename $$src .py).ipynb $$src || exit 1; done
 
 notebooks: sync  ## sync every pair from its .py, then store fresh outputs (fresh kernels), saved as JupyterLab saves them
 	$(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOKS)

@@ -151,7 +151,7 @@ def project_imports():
 def local_modules():
     """Names importable from the repository itself (top-level modules, sibling scripts)."""
     names = set(LOCAL_TOP_LEVEL)
-    for folder in (ROOT, ROOT / "lab", ROOT / "tools", ROOT / "benchmarks", ROOT / "notebooks"):
+    for folder in (ROOT, ROOT / "lab", ROOT / "tools", ROOT / "benchmarks", ROOT / "nbsrc"):
         names.update(p.stem for p in folder.glob("*.py"))
     return names
 

@@ -188,7 +188,7 @@ def leaks(source_notebooks, edition, root=ROOT):
 
 
 def _sources(root, numbers=ms.EDITION_NOTEBOOKS):
-    return {p.stem: jupytext.read(p) for n in numbers for p in sorted((Path(root) / "notebooks").glob(f"{n}_*.py"))}
+    return {p.stem: jupytext.read(p) for n in numbers for p in sorted((Path(root) / "nbsrc").glob(f"{n}_*.py"))}
 
 
 def _exercise_cells(nb):
@@ -254,7 +254,8 @@ def mock_root(tmp_path):
     """A tiny course with one notebook: an exercise, a worked answer and a solution region."""
     root = tmp_path / "course"
     (root / "notebooks").mkdir(parents=True)
-    (root / "notebooks" / "01_mock.py").write_text(MOCK)
+    (root / "nbsrc").mkdir(parents=True)
+    (root / "nbsrc" / "01_mock.py").write_text(MOCK)
     shutil.copytree(ROOT / "lab", root / "lab", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "student", root / "student", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("mlp.py", "gd.py", "requirements.txt"):
@@ -280,7 +281,7 @@ def test_mock_edition_strips_solutions_and_runs(mock_root, tmp_path, monkeypatch
 
 def test_the_leak_check_can_fail(mock_root, tmp_path):
     """A worked answer copied into the exercise cell, or a solution region left in place, is caught."""
-    source = mock_root / "notebooks" / "01_mock.py"
+    source = mock_root / "nbsrc" / "01_mock.py"
     source.write_text(MOCK.replace("answer = None\n", "answer = None\nworked_slope = 3 * 2 ** 2    # power rule at x = 2\n"))
     ms.build(tmp_path / "e1", root=mock_root, numbers=("01",))
     found = leaks(_sources(mock_root, ("01",)), tmp_path / "e1", root=mock_root)
@@ -304,7 +305,7 @@ def test_the_leak_check_can_fail(mock_root, tmp_path):
 ])
 def test_the_tool_refuses_broken_sources(mock_root, tmp_path, bad, message):
     body = MOCK[MOCK.index("    ### BEGIN"):MOCK.index('\nprint("slope')]
-    (mock_root / "notebooks" / "01_mock.py").write_text(MOCK.replace(body, bad))
+    (mock_root / "nbsrc" / "01_mock.py").write_text(MOCK.replace(body, bad))
     with pytest.raises(ms.EditionError, match=message):
         ms.build(tmp_path / "out", root=mock_root, numbers=("01",))
 
@@ -335,7 +336,7 @@ def sources():
 
 def test_edition_holds_exactly_what_it_should(edition):
     files = sorted(p.relative_to(edition).as_posix() for p in edition.rglob("*") if p.is_file())
-    notebooks = [f"{p.stem}.ipynb" for p in sorted((ROOT / "notebooks").glob("0[1-6]_*.py"))]
+    notebooks = [f"{p.stem}.ipynb" for p in sorted((ROOT / "nbsrc").glob("0[1-6]_*.py"))]
     lab = sorted(f for f in files if f.startswith("lab/"))
     assert files == sorted(notebooks + lab + ["mlp.py", "requirements.txt", "README.md"])
     assert len(notebooks) == 6
@@ -352,7 +353,7 @@ def test_edition_is_flat_and_installs_without_the_project(edition):
     """The notebooks sit beside mlp.py and lab/ (so the kernel imports those); the edition's
     requirements.txt installs the packages but not the project (`-e .`: the edition has no pyproject)."""
     assert sorted(p.name for p in edition.glob("*.ipynb")) == sorted(
-        f"{p.stem}.ipynb" for p in (ROOT / "notebooks").glob("0[1-6]_*.py"))
+        f"{p.stem}.ipynb" for p in (ROOT / "nbsrc").glob("0[1-6]_*.py"))
     assert not (edition / "notebooks").exists() and (edition / "lab" / "__init__.py").exists()
     requirements = (edition / "requirements.txt").read_text()
     assert "-e ." not in requirements and "torch==" in requirements and "jupytext" in requirements
@@ -403,7 +404,7 @@ WITH_EXERCISES = {"01", "02", "03", "04", "06"}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stem", sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-6]_*.py")))
+@pytest.mark.parametrize("stem", sorted(p.stem for p in (ROOT / "nbsrc").glob("0[1-6]_*.py")))
 def test_edition_notebook_runs_in_a_fresh_kernel(edition, sources, stem, monkeypatch):
     """Run All in a fresh kernel: no error, and every exercise cell says "not answered yet"."""
     nb = run_notebook(edition / f"{stem}.ipynb", monkeypatch)

@@ -1,5 +1,5 @@
 """The notebooks as text: every notebooks/NN_name.ipynb is paired with its jupytext percent
-source notebooks/NN_name.py (the file contributors edit) and both hold the same cells; the
+source nbsrc/NN_name.py (the file contributors edit) and both hold the same cells; the
 stored outputs come from a clean top-to-bottom run (nbval re-runs every cell and compares the
 outputs: pytest notebooks/); every homework question of 01–05 has its own heading; plus the
 small printing helpers in lab/theory.py and the notebook benchmark's argument checks.
@@ -27,10 +27,22 @@ def _load(relpath, name):
 
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-SOURCES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+SOURCES = sorted((ROOT / "nbsrc").glob("[0-9][0-9]_*.py"))
+FORMATS = "notebooks///ipynb,nbsrc///py:percent"    # as in jupytext.toml: the sources live in nbsrc/
 THEORY = [p for p in NOTEBOOKS if p.name[:2] in {"01", "02", "03", "04", "05"}]
 # Cell metadata that only records a run (jupytext leaves it out of the text source on purpose).
 RUN_METADATA = {"execution", "ExecuteTime", "collapsed", "scrolled", "trusted", "autoscroll"}
+
+
+def source_of(notebook):
+    """The jupytext text source paired with notebooks/NAME.ipynb: nbsrc/NAME.py."""
+    return ROOT / "nbsrc" / f"{notebook.stem}.py"
+
+
+def test_the_sources_are_not_beside_the_notebooks():
+    """JupyterLab's file browser shows notebooks/ with each notebook once, not twice (.ipynb and .py)."""
+    assert not list((ROOT / "notebooks").glob("*.py"))
+    assert f'formats = "{FORMATS}"' in (ROOT / "jupytext.toml").read_text()
 
 
 def _stored(path):
@@ -48,11 +60,11 @@ def test_notebooks_01_to_07_exist():
 
 def test_every_notebook_has_its_percent_source_and_vice_versa():
     assert [p.stem for p in SOURCES] == [p.stem for p in NOTEBOOKS], \
-        "each notebooks/NN_name.ipynb needs its notebooks/NN_name.py (jupytext --set-formats ipynb,py:percent)"
+        "each notebooks/NN_name.ipynb needs its nbsrc/NN_name.py (tools/move_sources.sh sets up the pairing)"
     for path in NOTEBOOKS:
         formats = _stored(path).metadata.get("jupytext", {}).get("formats")
-        assert formats == "ipynb,py:percent", f"{path.name}: jupytext formats metadata is {formats!r}"
-        header = path.with_suffix(".py").read_text().split("# ---", 2)[1]
+        assert formats == FORMATS, f"{path.name}: jupytext formats metadata is {formats!r}"
+        header = source_of(path).read_text().split("# ---", 2)[1]
         assert "format_name: percent" in header, f"{path.stem}.py is not in the percent format"
 
 
@@ -83,10 +95,11 @@ def pair_differences(py_path, ipynb_path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_the_pair_holds_the_same_cells(path):
-    """Edit the .py, then `jupytext --update --to ipynb notebooks/NN_name.py` and re-execute."""
-    problems = pair_differences(path.with_suffix(".py"), path)
+    """Edit the .py, then `make sync` and re-execute."""
+    problems = pair_differences(source_of(path), path)
     assert not problems, (f"{path.stem}: .py and .ipynb out of sync; run "
-                          f"jupytext --update --to ipynb notebooks/{path.stem}.py, then execute:\n"
+                          f"make sync (jupytext --update --to ipynb --output notebooks/{path.stem}.ipynb "
+                          f"nbsrc/{path.stem}.py), then execute:\n"
                           + "\n".join(problems))
 
 
@@ -107,7 +120,7 @@ def test_the_text_source_is_what_jupytext_writes(path):
 
 def test_the_sync_check_can_fail(tmp_path):
     """An edit of the text source that was not carried into the notebook is caught, cell by cell."""
-    src = NOTEBOOKS[0].with_suffix(".py")
+    src = source_of(NOTEBOOKS[0])
     edited = tmp_path / src.name
     text = src.read_text()
     first_code = text.index("# %%\n")

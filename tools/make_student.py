@@ -5,7 +5,7 @@
 
 What goes in (and nothing else):
 
-* ``NN_*.ipynb`` for 01–06 at the edition's root, read from their text sources ``notebooks/NN_*.py``, with
+* ``NN_*.ipynb`` for 01–06 at the edition's root, read from their text sources ``nbsrc/NN_*.py``, with
   every cell tagged ``solution`` removed, every ``### BEGIN SOLUTION`` … ``### END SOLUTION``
   region removed from the other cells (nbgrader's convention; a placeholder line takes its place),
   and all outputs cleared;
@@ -244,9 +244,9 @@ def build(out, root=ROOT, numbers=EDITION_NOTEBOOKS):
     out, root = Path(out), Path(root)
     sources = {}
     for number in numbers:
-        found = sorted((root / "notebooks").glob(f"{number}_*.py"))
+        found = sorted((root / "nbsrc").glob(f"{number}_*.py"))
         if len(found) != 1:
-            raise EditionError(f"expected one text source notebooks/{number}_*.py, found {len(found)}")
+            raise EditionError(f"expected one text source nbsrc/{number}_*.py, found {len(found)}")
         sources[found[0].stem] = jupytext.read(found[0])
     edition = {stem: student_notebook(nb, stem) for stem, nb in sources.items()}
     modules = lab_modules_needed(edition, root / "lab")

@@ -88,7 +88,7 @@ def test_nothing_imports_lab_studio_or_edits_sys_path():
         assert "lab.studio" not in text and "from lab import studio" not in text, path
     own = list(python_files("dream", "gd.py", "tools/ablations.py", "tools/calibrate_judge.py",
                             "tools/train_digits.py", "benchmarks/bench_gd.py", "tests/dream", "tests/test_gd.py",
-                            "tests/test_browser.py", "notebooks/07_deepdream_studio.py", "notebooks/studio_app.py"))
+                            "tests/test_browser.py", "nbsrc/07_deepdream_studio.py", "nbsrc/studio_app.py"))
     assert [p for p in own if "sys.path.insert" in p.read_text() and p.name != "test_package.py"] == []
 
 

@@ -329,16 +329,16 @@ def test_vgg_is_offered_only_when_it_loads(monkeypatch):
 
 
 def test_the_voila_app_notebook_is_in_sync_with_its_source():
-    """notebooks/studio_app.py (what contributors edit) and the .ipynb that Voilà serves hold the same
+    """nbsrc/studio_app.py (what contributors edit) and the .ipynb that Voilà serves hold the same
     cells; the page shows the studio from one code cell (Voilà hides the code)."""
     import jupytext
     import nbformat
 
-    root = Path(__file__).resolve().parents[2] / "notebooks"
-    text = jupytext.read(root / "studio_app.py")
-    stored = nbformat.read(root / "studio_app.ipynb", as_version=4)
+    root = Path(__file__).resolve().parents[2]
+    text = jupytext.read(root / "nbsrc" / "studio_app.py")
+    stored = nbformat.read(root / "notebooks" / "studio_app.ipynb", as_version=4)
     assert [(c.cell_type, c.source) for c in text.cells] == [(c.cell_type, c.source) for c in stored.cells], \
-        "run: jupytext --update --to ipynb notebooks/studio_app.py, then execute it"
+        "run: jupytext --update --to ipynb --output notebooks/studio_app.ipynb nbsrc/studio_app.py, then execute it"
     code = [c for c in stored.cells if c.cell_type == "code"]
     assert len(code) == 1 and "Studio()" in code[0].source and "panel.show()" in code[0].source
-    assert stored.metadata["jupytext"]["formats"] == "ipynb,py:percent"
+    assert stored.metadata["jupytext"]["formats"] == "notebooks///ipynb,nbsrc///py:percent"
