@@ -112,10 +112,10 @@ def test_the_text_source_is_what_jupytext_writes(path):
     """The .py is byte for byte what jupytext writes from the .ipynb (cell metadata in its order too).
     Where jupytext's server extension pairs the two files, JupyterLab refuses to open a notebook whose
     .ipynb is newer than its .py and differs from it in any way ("File Load Error"), even in the
-    order of two metadata keys: regenerate with `jupytext --to py:percent notebooks/NN_name.ipynb`."""
+    order of two metadata keys: regenerate with `jupytext --to py:percent --output nbsrc/NN_name.py notebooks/NN_name.ipynb`."""
     written = jupytext.writes(jupytext.read(path), fmt="py:percent")
-    assert _without_version(written) == _without_version(path.with_suffix(".py").read_text()), \
-        f"{path.stem}.py differs from what jupytext writes for {path.name}"
+    assert _without_version(written) == _without_version(source_of(path).read_text()), \
+        f"nbsrc/{path.stem}.py differs from what jupytext writes for {path.name}"
 
 
 def test_the_sync_check_can_fail(tmp_path):
