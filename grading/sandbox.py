@@ -61,6 +61,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 # SANDBOX_PATHS (gd: the model's code and weights).
 SANDBOX_PATHS = ("grading/__init__.py", "grading/zygote.py", "grading/wire.py", "grading/tasks")
 TASK_PATHS = {"grading.tasks.gd": ("dream/__init__.py", "dream/data.py", "dream/models.py", "models")}
+# Package files shown EMPTY inside the sandbox: dream/__init__.py imports the whole library (the
+# rendering code included); the gd task needs only dream.models and dream.data.
+EMPTY_IN_SANDBOX = ("dream/__init__.py",)
 INSIDE_PROJECT = "/opt/backprop"
 WORKSPACE = "/sandbox"
 START_TIMEOUT_S = 120.0        # the worker's prepare() (torch, the gd model) on a busy machine
@@ -241,7 +244,9 @@ def bwrap_command(python_args: list[str], extra_paths: tuple[str, ...] = ()) -> 
     for root in _python_roots():
         cmd += ["--ro-bind", root, root]
     for rel in SANDBOX_PATHS + tuple(extra_paths):
-        if (PROJECT / rel).exists():
+        if rel in EMPTY_IN_SANDBOX:
+            cmd += ["--ro-bind", os.devnull, f"{INSIDE_PROJECT}/{rel}"]
+        elif (PROJECT / rel).exists():
             cmd += ["--ro-bind", str(PROJECT / rel), f"{INSIDE_PROJECT}/{rel}"]
     cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", WORKSPACE,
             "--remount-ro", "/", "--chdir", WORKSPACE, "--clearenv"]
