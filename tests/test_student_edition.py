@@ -301,11 +301,12 @@ def test_the_leak_check_can_fail(mock_root, tmp_path):
     ("    ### BEGIN SOLUTION\n    return 3.0 * x ** 2 + 0.0 * x\n    return None\n", "without a matching"),
     ("    ### END SOLUTION\n    return None\n", "without a ### BEGIN SOLUTION"),
     ("    ### BEGIN SOLUTION\n    return 3 * x ** 2\n    ### END SOLUTION\n", "not valid Python"),
-    ("    import lab.selfcheck\n    return None\n", "not on the whitelist"),
+    ("    import lab.answer_key\n    return None\n", "not on the whitelist"),
 ])
 def test_the_tool_refuses_broken_sources(mock_root, tmp_path, bad, message):
     body = MOCK[MOCK.index("    ### BEGIN"):MOCK.index('\nprint("slope')]
     (mock_root / "nbsrc" / "01_mock.py").write_text(MOCK.replace(body, bad))
+    (mock_root / "lab" / "answer_key.py").write_text("ANSWER = 3\n")     # a lab module that must not ship
     with pytest.raises(ms.EditionError, match=message):
         ms.build(tmp_path / "out", root=mock_root, numbers=("01",))
 
