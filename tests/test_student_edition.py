@@ -391,7 +391,7 @@ def test_the_leak_rule_has_something_to_look_for(sources):
     """Our mlp.py's layer code is always looked for; solution lines once the notebooks have them."""
     ours = implementation_lines(ROOT, "mlp.py", sources)
     assert any("dJdz.T @ x" in line for line in ours) and len(ours) > 20, sorted(ours)   # 29 now: plain code
-    assert len(implementation_lines(ROOT, "gd.py", sources)) > 50
+    assert len(implementation_lines(ROOT, "gd.py", sources)) > 15   # gd.py is the course's 172-line file now
     dream = [name for name in our_code(ROOT) if name.startswith("dream/")]
     assert len(dream) >= 5 and sum(len(implementation_lines(ROOT, name, sources)) for name in dream) > 100
     tagged = [stem for stem, nb in sources.items() if any(ms.SOLUTION_TAG in _tags(c) for c in nb.cells)]

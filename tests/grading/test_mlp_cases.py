@@ -77,7 +77,7 @@ def test_module_form_and_explicit_path(capsys):
 
 
 def test_relu_backward_without_its_mask_fails_the_relu_rows(tmp_path, capsys):
-    path = broken_copy(tmp_path, "    mask = torch.sign(a)\n", "    mask = torch.ones_like(a)\n")
+    path = broken_copy(tmp_path, "    return dJda * (z > 0)", "    return dJda * 1.0 + 0 * (z > 0)")
     code, out = run_main(path, capsys)
     assert code == 1
     assert "summary: FAIL" in out
@@ -97,7 +97,7 @@ def test_relu_backward_without_its_mask_fails_the_relu_rows(tmp_path, capsys):
 
 
 def test_mse_without_one_over_n_fails_the_mse_rows_only(tmp_path, capsys):
-    path = broken_copy(tmp_path, "dJdy_hat = diff * (2 / diff.numel())", "dJdy_hat = diff * 2")
+    path = broken_copy(tmp_path, "dJdy_hat = 2 * diff / diff.numel()", "dJdy_hat = 2 * diff")
     code, out = run_main(path, capsys)
     assert code == 1
     rows = parse_rows(out)
@@ -131,8 +131,8 @@ def test_a_bias_gradient_row_passes_as_the_course_broadcasts_it_with_a_warning(t
 
 
 def test_a_submission_that_raises_is_reported_not_a_traceback(tmp_path, capsys):
-    path = broken_copy(tmp_path, "    mask = torch.sign(a)\n",
-                       "    raise NotImplementedError('TODO: relu backward')\n")
+    path = broken_copy(tmp_path, "    return dJda * (z > 0)",
+                       "    raise NotImplementedError('TODO: relu backward')")
     code, out = run_main(path, capsys)
     assert code == 1
     assert "Traceback" not in out
