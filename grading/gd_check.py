@@ -1,5 +1,5 @@
-"""The gd.py check (homework part 2.2), decided where no student code runs: "how well the model
-optimizes the input with respect to the labels".
+"""The gd.py check (homework part 2.2), decided where no student code runs: does the submitted
+gradient ascent raise the target label's score on the input image?
 
     python -m grading gd PATH... [--labels 0-9] [options]     # or: python gd.py --check PATH...
 
