@@ -85,6 +85,8 @@ class Limits:
     output_bytes: int = 8 * 2**20    # captured stdout/stderr, any file written
     message_bytes: int = 32 * 2**20  # one message from the child; larger -> malformed
     files_bytes: int = 4 * 2**20     # the submission's files sent into the sandbox
+    processes: int = 128             # processes and threads of one submission (RLIMIT_NPROC)
+    scratch_mib: int = 64            # each writable tmpfs in bubblewrap (its folder, /tmp, /dev/shm)
 
 
 @dataclass
@@ -229,8 +231,10 @@ def task_paths(task: str) -> tuple[str, ...]:
     return tuple(getattr(module, "SANDBOX_PATHS", TASK_PATHS.get(task, ())))
 
 
-def bwrap_command(python_args: list[str], extra_paths: tuple[str, ...] = ()) -> list[str]:
-    """The bubblewrap command line that runs ``python python_args`` in the sandbox."""
+def bwrap_command(python_args: list[str], extra_paths: tuple[str, ...] = (), scratch_mib: int = 64) -> list[str]:
+    """The bubblewrap command line that runs ``python python_args`` in the sandbox. Every writable
+    place is a tmpfs of ``scratch_mib`` (an unsized tmpfs may grow to half the machine's memory)."""
+    size = ["--size", str(int(scratch_mib) * 2**20)]
     cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--uid", "65534", "--gid", "65534",
            "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -248,7 +252,8 @@ def bwrap_command(python_args: list[str], extra_paths: tuple[str, ...] = ()) -> 
             cmd += ["--ro-bind", os.devnull, f"{INSIDE_PROJECT}/{rel}"]
         elif (PROJECT / rel).exists():
             cmd += ["--ro-bind", str(PROJECT / rel), f"{INSIDE_PROJECT}/{rel}"]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", WORKSPACE,
+    cmd += ["--proc", "/proc", "--dev", "/dev", *size, "--tmpfs", "/dev/shm", *size, "--tmpfs", "/tmp",
+            *size, "--tmpfs", WORKSPACE,
             "--remount-ro", "/", "--chdir", WORKSPACE, "--clearenv"]
     for key, value in _worker_env(INSIDE_PROJECT, "/tmp").items():
         cmd += ["--setenv", key, value]
@@ -271,7 +276,8 @@ class Worker:
         self.scratch = None
         args = ["-m", "grading.zygote", "--task", task]
         if mode == "bubblewrap":
-            cmd = bwrap_command(args + ["--workspace", WORKSPACE, "--bubblewrap"], task_paths(task))
+            cmd = bwrap_command(args + ["--workspace", WORKSPACE, "--bubblewrap"], task_paths(task),
+                                limits.scratch_mib)
             env, cwd = None, None
         else:
             self.scratch = tempfile.mkdtemp(prefix="backprop-sandbox-", dir=_fork_scratch_parent())

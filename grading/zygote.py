@@ -219,7 +219,28 @@ def drop_to_nobody() -> None:
         os.setuid(NOBODY)
 
 
-def set_limits(limits: dict) -> None:
+def cap_pids(processes) -> bool:
+    """Cap the pids of the student's own PID namespace (Linux >= 6.14 keeps pid_max per namespace).
+
+    RLIMIT_NPROC is not enforced for a process whose uid outside every namespace is root (a TA
+    grading as root, CI, Gradescope), so there a fork bomb would be held only by the case budget.
+    The kernel's floor is 301, so the cap is max(301, processes + 1). False where the kernel has no
+    per-namespace pid_max (older kernels: the sysctl is read-only in a child namespace); the
+    budget and the kill of the namespace still end a fork bomb there."""
+    if not processes:
+        return False
+    try:
+        with open("/proc/sys/kernel/pid_max", "w") as fh:
+            fh.write(str(max(301, int(processes) + 1)))
+        return True
+    except OSError:
+        return False
+
+
+def set_limits(limits: dict, cap_processes: bool = False) -> None:
+    """rlimits of the student process. ``cap_processes``: also RLIMIT_NPROC, where the count is the
+    student's own (its own user namespace, or uid nobody); for a plain fork under the TA's uid the
+    count would hold every process of the TA, so it is left alone there."""
     vm = 0
     try:
         with open("/proc/self/status") as fh:
@@ -229,6 +250,8 @@ def set_limits(limits: dict) -> None:
     cpu = int(limits["timeout_s"]) + 5
     wanted = [(resource.RLIMIT_FSIZE, limits["output_bytes"]), (resource.RLIMIT_CPU, cpu),
               (resource.RLIMIT_CORE, 0)]
+    if cap_processes and limits.get("processes"):
+        wanted.append((resource.RLIMIT_NPROC, int(limits["processes"])))
     if vm:
         wanted.append((resource.RLIMIT_AS, vm + limits["memory_mib"] * 2**20))
     for what, value in wanted:
@@ -260,6 +283,7 @@ def student_main(job: dict, start: int, msg_fd: int, dirs: dict, as_root: bool, 
         os.setsid()
         if own_namespace:   # a /proc of its own PID namespace: it sees only its own processes
             _c("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+            cap_pids(job["limits"].get("processes"))
         for sig in (signal.SIGXFSZ, signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -272,7 +296,7 @@ def student_main(job: dict, start: int, msg_fd: int, dirs: dict, as_root: bool, 
         if as_root and drop_root:
             drop_to_nobody()
         drop_capabilities()
-        set_limits(job["limits"])
+        set_limits(job["limits"], cap_processes=own_namespace or (as_root and drop_root))
         _c("prctl", PR_SET_DUMPABLE, 1, 0, 0, 0)   # its own process: it may core-dump (RLIMIT_CORE 0)
     except BaseException:
         os._exit(71)

@@ -40,6 +40,8 @@ MLP_EXPECTED = {
     "hostile_connect_local.py": ("PASS", ""),
     "hostile_setsid_children.py": ("PASS", ""),
     "hostile_files.py": ("PASS", ""),
+    "hostile_fork_bomb.py": ("PASS", ""),                 # PASS only if its forks were refused early
+    "hostile_fill_disk.py": ("PASS", ""),                 # PASS only if every writable place was small
     "hostile_hang.py": ("FAIL", "not run"),
     "hostile_huge_alloc.py": ("ERROR", "memory"),
     "hostile_os_exit.py": ("ERROR", "exited"),
