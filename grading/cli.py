@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from grading import feedback, rubric as rubric_mod, runner
-from grading.report import SubmissionReport
+from grading.report import SubmissionReport, wrap_note
 
 __all__ = ["main", "build_parser"]
 
@@ -133,7 +133,7 @@ def main(argv=None, kind=None):
         if args.show_output:
             _print_output(rep, out)
     else:
-        print(report.sandbox_note, file=out)
+        print(wrap_note(report.sandbox_note), file=out)
         print(f"rule: {check.RULE}", file=out)
         if args.explain:
             print(check.RULE_FULL, file=out)

@@ -25,7 +25,7 @@ from collections import Counter
 import torch
 
 from grading import schema
-from grading.report import SubmissionReport
+from grading.report import SubmissionReport, wrap_note
 from grading.tasks.gd import SIZE, course_start
 
 __all__ = ["KIND", "TASK", "FILENAME", "RULE", "RULE_FULL", "DEFAULT_LABELS", "prepare", "build_cases", "judge",
@@ -274,7 +274,7 @@ def print_single(rep, out, *, explain=False, sandbox_note=""):
     if explain:
         p(RULE_FULL)
     if sandbox_note:
-        p(fit(sandbox_note))
+        p(wrap_note(sandbox_note))
     rows = rep.details.get("labels") or []
     if rows:
         p()

@@ -45,7 +45,7 @@ import torch
 from torch import nn
 
 from grading import diagnosis, schema, wire
-from grading.report import SubmissionReport
+from grading.report import SubmissionReport, wrap_note
 from lab import mistakes, reference
 
 __all__ = ["KIND", "TASK", "FILENAME", "QUANTITIES", "TOL", "RULE", "RULE_FULL", "build_cases", "judge",
@@ -700,7 +700,7 @@ def print_single(rep, out, *, explain=False, sandbox_note=""):
     if explain:
         p(RULE_FULL)
     if sandbox_note:
-        p(fit(sandbox_note))
+        p(wrap_note(sandbox_note))
     rows = rep.details.get("rows") or []
     if rows:
         p()

@@ -125,3 +125,10 @@ class ClassReport:
         return plain_json(dict(kind=self.kind, rule=self.rule, sandbox=self.sandbox_note, wall_s=round(self.wall_s, 2),
                                jobs=self.jobs, **self.extra, totals=dict(self.counts()),
                                submissions=[r.to_dict() for r in self.submissions]))
+
+
+def wrap_note(note: str, width: int = 100) -> str:
+    """The sandbox note for a terminal: every line wrapped at ``width``, nothing cut off."""
+    import textwrap
+    return "\n".join(textwrap.fill(line, width=width, subsequent_indent="  ", break_on_hyphens=False)
+                     for line in note.splitlines() if line.strip())

@@ -140,6 +140,7 @@ def run_class(check, paths, plan, rubric, *, jobs=0, timeout_s=60.0, case_timeou
     if limits is None and pool_factory is default_pool:
         limits = make_limits(timeout_s, case_timeout_s, memory_mib)
     note, used_jobs = "", jobs
+    ns_errors = {}   # why a submission got no namespaces of its own -> how many
     if runnable:
         with pool_factory(check.TASK, jobs=jobs, limits=limits, sandbox=sandbox) as pool:
             note = getattr(pool, "mode_note", "")
@@ -148,10 +149,15 @@ def run_class(check, paths, plan, rubric, *, jobs=0, timeout_s=60.0, case_timeou
                 i = runnable[k][0]
                 label, _, source, _ = found[i]
                 reports[i] = _judge_one(check, label, run, plan, rubric, source, memory_mib)
+                if getattr(run, "ns_error", ""):
+                    ns_errors[run.ns_error] = ns_errors.get(run.ns_error, 0) + 1
                 if bar:
                     bar.update(1)
     if bar:
         bar.close()
+    for why, n in ns_errors.items():   # never silent: the header says where the sandbox was weaker
+        note += (f"\nsandbox: WEAKER for {n} submission(s): no PID/user namespace of their own ({why}); "
+                 f"the processes they left were killed after them, the process cap did not apply")
     wall = time.perf_counter() - t0
     return ClassReport(kind=check.KIND, submissions=reports, wall_s=wall, jobs=used_jobs or 1, sandbox_note=note,
                        rule=getattr(check, "RULE_FULL", ""), extra=dict(extra or {}))

@@ -111,6 +111,7 @@ class SubmissionRun:
     seconds: float = 0.0
     stdout_bytes: int = 0
     stderr_bytes: int = 0
+    ns_error: str = ""        # why this submission got no namespaces of its own ("" = it did)
 
 
 def available_cores() -> int:
@@ -435,7 +436,8 @@ def parse_result(path: str, cases: list[dict], run: dict) -> SubmissionRun:
                          stdout_tail=_want(run, "stdout_tail", str), stderr_tail=_want(run, "stderr_tail", str),
                          seconds=float(_want(run, "seconds", (int, float))),
                          stdout_bytes=int(_want(run, "stdout_bytes", int)),
-                         stderr_bytes=int(_want(run, "stderr_bytes", int)))
+                         stderr_bytes=int(_want(run, "stderr_bytes", int)),
+                         ns_error=str(run.get("ns_error") or "")[:200])
 
 
 # ---------------------------------------------------------------- the pool

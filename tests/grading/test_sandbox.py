@@ -474,3 +474,51 @@ def test_a_task_that_cannot_prepare_is_a_clear_error(mode):
     with pytest.raises(SandboxError, match="no_such_task_module"):
         with Pool("grading.tasks.no_such_task_module", jobs=1, sandbox=mode) as pool:
             list(pool.run([("x.py", [{}])]))
+
+
+# ---------------------------------------------------------------- namespaces and caps of its own
+
+def test_each_submission_gets_namespaces_and_caps_of_its_own(tmp_path, mode):
+    # the runner must never fall back silently: ns_error "" means its own PID (and, in bubblewrap,
+    # user) namespace was made; it sees itself as PID 1 and its process cap is set
+    if mode == "off" and sandbox._namespace_problem():
+        pytest.skip(f"no namespaces for the fork mode here: {sandbox._namespace_problem()}")
+    sub = write_sub(tmp_path, "whoami", """
+        import os, resource
+        def answer(x):
+            return [os.getpid(), resource.getrlimit(resource.RLIMIT_NPROC)[0]]
+    """)
+    (run,) = run_all([(sub, [{"x": 1}])], mode)
+    assert run.ns_error == "", run.ns_error
+    assert run.cases[0].status == "ok", run.cases[0].error
+    pid, nproc = run.cases[0].payload["y"]
+    assert pid == 1
+    assert nproc == Limits().processes
+
+
+def test_a_weaker_run_is_named_in_the_header():
+    from grading import mlp_check, rubric, runner
+    from grading.sandbox import SubmissionRun
+
+    class WeakPool:
+        mode_note, jobs = "sandbox: bubblewrap (stand-in)", 1
+
+        def __init__(self, task, **kw):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def run(self, subs):
+            for i, (path, _cases) in enumerate(subs):
+                yield i, SubmissionRun(path=str(path), load="error", load_error="stand-in", missing_module=None,
+                                       cases=[], ns_error="uid map refused (PermissionError)")
+
+    good = Path(__file__).resolve().parents[1] / "submissions" / "mlp" / "good_base_style.py"
+    report = runner.run_class(mlp_check, [str(good)], mlp_check.build_cases(), rubric.load("mlp"),
+                              pool_factory=WeakPool, progress=False)
+    assert "WEAKER for 1 submission(s)" in report.sandbox_note
+    assert "uid map refused (PermissionError)" in report.sandbox_note
