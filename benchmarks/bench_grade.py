@@ -4,6 +4,7 @@
     python benchmarks/bench_grade.py --n 60 --gd-n 4 --out /tmp/class   # keep the class, the reports, the stdout
     python benchmarks/bench_grade.py --quick         # smoke run: 6 mlp submissions, 1 gd submission x 2 labels
     python benchmarks/bench_grade.py --sandbox off   # process isolation only (default: on, bubblewrap)
+    python benchmarks/bench_grade.py --gradescope    # also: the Gradescope autograders at one CPU
 
 The class is generated from the student-style submissions in tests/submissions/ (correct styles
 and one-mistake files, cycled; every third student gets a subfolder with its mlp.py, the others a
@@ -16,10 +17,18 @@ torch import included: the amortised cost), the checker's own wall time from its
 and whether every verdict is the expected one (correct -> PASS, buggy -> FAIL). Goals (issues 9
 and 14): <= 0.5 s per mlp.py submission amortised on 2 cores with the sandbox on, <= 10 s per
 gd.py submission for ten labels.
+``--gradescope`` also builds the autograder zips (tools/make_autograder.py), unpacks each as
+Gradescope does (source/, submission/, run_autograder at the root; the Python of this machine in
+place of setup.sh's venv) and runs ``run_autograder`` on one correct and one buggy submission
+pinned to one CPU (``taskset -c 0``; Gradescope's default is half a CPU), reporting seconds, the
+score in results.json and the peak memory: the summed PSS of the whole process tree (the grader,
+bubblewrap, the zygote, the student process), sampled every 50 ms from /proc. Gradescope's
+defaults: 768 MB, 10 minutes.
 Timings on a shared machine are noisy; the verdict check is not.
 """
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -113,6 +122,77 @@ def bench(kind, n, out, labels=None, jobs=None, sandbox="on"):
                 goal_s=GOALS[kind], stdout=proc.stdout, exit=proc.returncode)
 
 
+def _tree(root_pid):
+    """root_pid and every descendant (a /proc scan)."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+    todo, seen = [root_pid], []
+    while todo:
+        pid = todo.pop()
+        seen.append(pid)
+        todo += children.get(pid, [])
+    return seen
+
+
+def _pss_mib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                total += next((int(ln.split()[1]) for ln in fh if ln.startswith("Pss:")), 0)
+        except OSError:
+            pass
+    return total / 1024
+
+
+def gradescope(out):
+    """run_autograder on a correct and a buggy mlp.py and gd.py at one CPU: seconds, score, peak PSS."""
+    dist = out / "dist"
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "make_autograder.py"), "--out", str(dist)],
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
+    if done.returncode:
+        raise SystemExit(f"make_autograder failed: {done.stderr[-1000:]}")
+    import zipfile
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    rows = []
+    for kind, name, src in (("mlp", "mlp.py", MLP_SUBS / "good_base_style.py"),
+                            ("mlp", "mlp.py", MLP_SUBS / "bug_mse_sign_flipped.py"),
+                            ("gd", "gd.py", GD_SUBS / "gd_good.py"),
+                            ("gd", "gd.py", GD_SUBS / "gd_descends.py")):
+        root = out / f"gradescope_{kind}_{src.stem}"
+        with zipfile.ZipFile(dist / f"{kind}.zip") as zf:
+            zf.extractall(root / "source")
+        for script in ("run_autograder", "setup.sh"):
+            (root / "source" / script).chmod(0o755)
+        shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+        (root / "submission").mkdir()
+        shutil.copy(src, root / "submission" / name)
+        env = dict({k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, AUTOGRADER_ROOT=str(root))
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(pin + [str(root / "run_autograder")], cwd=root, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, _pss_mib(_tree(proc.pid)))
+            time.sleep(0.05)
+        wall = time.perf_counter() - t0
+        proc.stdout.read()
+        result = json.loads((root / "results" / "results.json").read_text())
+        rows.append(dict(kind=kind, submission=src.name, seconds=round(wall, 1), score=result["score"],
+                         peak_pss_mib=round(peak)))
+        print(f"gradescope {kind}: {src.name:<26} {wall:6.1f} s at one CPU, score {result['score']:g}, "
+              f"peak PSS {peak:.0f} MiB (limit 768 MB, 600 s: "
+              f"{'within' if peak * 2**20 <= 768e6 and wall <= 600 else 'OVER'})")
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=40, help="mlp.py submissions (default 40)")
@@ -122,6 +202,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=0, help="submissions at once (default: the cores)")
     parser.add_argument("--sandbox", choices=("on", "off"), default="on",
                         help="on: bubblewrap (the default, what the goals are about); off: process isolation only")
+    parser.add_argument("--gradescope", action="store_true",
+                        help="also run the Gradescope autograders at one CPU (seconds, peak memory)")
     args = parser.parse_args(argv)
     if args.n < 1 or args.gd_n < 0:
         parser.error("--n must be >= 1 and --gd-n >= 0")
@@ -131,6 +213,8 @@ def main(argv=None):
     results = [bench("mlp", n, out, jobs=args.jobs, sandbox=args.sandbox)]
     if gd_n:
         results.append(bench("gd", gd_n, out, labels=labels, jobs=args.jobs, sandbox=args.sandbox))
+    if args.gradescope:
+        gradescope(out)
     print(f"reports: {out}")
     if not args.out:
         shutil.rmtree(out, ignore_errors=True)
