@@ -27,6 +27,26 @@ def pip_name(module):
     return PIP_NAMES.get(top, top)
 
 
+# Files a student may hand in instead of the .py file: a row that says so, never silently skipped.
+NOT_PYTHON = {
+    ".ipynb": "{name} is a notebook, not a .py file: export it (jupyter nbconvert --to script {name}) "
+              "and check the .py file it writes",
+    ".zip": "{name} is a zip archive: unpack it into a folder of its own and check that folder",
+}
+
+
+def _holds(folder, pys, filename):
+    """What a student's folder holds instead of ``filename``, with the way out for a notebook."""
+    notebooks = sorted(q.name for q in folder.glob("*.ipynb"))
+    if notebooks:
+        return (f" (it holds the notebook {notebooks[0]}: export it with jupyter nbconvert --to script "
+                f"and name the result {filename})")
+    if pys:
+        return f" (it holds {len(pys)} .py files: {', '.join(sorted(q.name for q in pys)[:4])})"
+    names = sorted(q.name for q in folder.iterdir())[:4]
+    return f" (it holds {', '.join(names)})" if names else " (it is empty)"
+
+
 def find_submissions(paths, filename):
     """[(label, submit, source, problem)] for the files and folders given on the command line.
 
@@ -36,7 +56,9 @@ def find_submissions(paths, filename):
     per student with its ``filename`` (or a single .py file)."""
     found = []
     for p in map(Path, paths):
-        if p.is_file():
+        if p.is_file() and p.suffix.lower() in NOT_PYTHON:
+            found.append((str(p), None, None, NOT_PYTHON[p.suffix.lower()].format(name=p.name, filename=filename)))
+        elif p.is_file():
             found.append((str(p), p, p, None))
         elif p.is_dir() and (p / filename).is_file():      # one student's folder (helper modules go in too)
             found.append((str(p / filename), p, p / filename, None))
@@ -44,6 +66,9 @@ def find_submissions(paths, filename):
             for e in sorted(p.iterdir()):
                 if e.is_file() and e.suffix == ".py" and e.name != "__init__.py":
                     found.append((str(e), e, e, None))
+                elif e.is_file() and e.suffix.lower() in NOT_PYTHON:   # handed in, but not as a .py file
+                    found.append((str(e), None, None, NOT_PYTHON[e.suffix.lower()].format(name=e.name,
+                                                                                        filename=filename)))
                 elif e.is_dir() and not e.name.startswith((".", "__")):
                     f = e / filename
                     pys = [q for q in e.glob("*.py") if q.name != "__init__.py"]
@@ -52,8 +77,7 @@ def find_submissions(paths, filename):
                     elif len(pys) == 1:
                         found.append((str(pys[0]), pys[0], pys[0], None))
                     else:
-                        found.append((str(e), None, None, f"no {filename} in {e}" + (
-                            f" (it holds {len(pys)} .py files)" if pys else "")))
+                        found.append((str(e), None, None, f"no {filename} in {e}" + _holds(e, pys, filename)))
         else:
             found.append((str(p), None, None, f"no such file or folder: {p}"))
     return found

@@ -65,3 +65,29 @@ def test_gradescope_results_for_a_file_that_cannot_load(tmp_path, capsys):
     res = json.loads(out.read_text())
     assert res["score"] == 0 and res["output"].startswith("ERROR — 0/35 — cannot load: SyntaxError")
     assert all(t["status"] == "failed" and t["score"] == 0 for t in res["tests"])
+
+
+def test_what_a_class_folder_holds_instead_of_a_py_file_gets_a_row_that_says_so(tmp_path):
+    # a notebook or a zip handed in, an empty folder, a folder of two .py files: each is a row with
+    # its reason (never silently left out of the gradebook); a TA's csv beside them is not a student
+    from grading.runner import find_submissions
+
+    klass = tmp_path / "class"
+    (klass / "dave").mkdir(parents=True)
+    (klass / "dave" / "mlp.ipynb").write_text("{}")
+    (klass / "frank").mkdir()
+    (klass / "frank" / "a.py").write_text("")
+    (klass / "frank" / "b.py").write_text("")
+    (klass / "gina").mkdir()
+    (klass / "jones_mlp.ipynb").write_text("{}")
+    (klass / "lee.zip").write_bytes(b"PK")
+    (klass / "grades.csv").write_text("a,b\n")
+    (klass / "smith_mlp.py").write_text("")
+    rows = {Path(label).name: problem for label, _, _, problem in find_submissions([klass], "mlp.py")}
+    assert set(rows) == {"dave", "frank", "gina", "jones_mlp.ipynb", "lee.zip", "smith_mlp.py"}
+    assert rows["smith_mlp.py"] is None
+    assert "notebook mlp.ipynb" in rows["dave"] and "nbconvert" in rows["dave"]
+    assert "2 .py files: a.py, b.py" in rows["frank"]
+    assert "(it is empty)" in rows["gina"]
+    assert "jones_mlp.ipynb is a notebook" in rows["jones_mlp.ipynb"]
+    assert "zip archive" in rows["lee.zip"]
