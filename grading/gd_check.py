@@ -25,7 +25,7 @@ from collections import Counter
 import torch
 
 from grading import schema
-from grading.report import SubmissionReport, wrap_note
+from grading.report import SubmissionReport, fit, tail_lines, wrap, wrap_note
 from grading.tasks.gd import SIZE, course_start
 
 __all__ = ["KIND", "TASK", "FILENAME", "RULE", "RULE_FULL", "DEFAULT_LABELS", "prepare", "build_cases", "judge",
@@ -264,8 +264,6 @@ columns: p_start / p(course) = softmax probability of the label for the start im
 
 
 def print_single(rep, out, *, explain=False, sandbox_note=""):
-    from grading.mlp_check import fit, wrap
-
     p = lambda *a: print(*a, file=out)   # noqa: E731
     p(f"{rep.verdict} {rep.score_text()} points (extra credit included) — {rep.path}")
     if rep.reason:
@@ -286,12 +284,5 @@ def print_single(rep, out, *, explain=False, sandbox_note=""):
                    f"{'-' if r['judge'] is None else r['judge']:<7}{_f(r['seconds'], '.2f'):<7}{'; '.join(problems)}"))
         p()
         p(LEGEND)
-    for n in rep.notes:
-        p(wrap(f"note: {n}", indent=""))
-    if rep.groups and rep.verdict != "ERROR":
-        p()
-        p("points:")
-        for grp in rep.groups:
-            ec = " (extra credit)" if grp["extra_credit"] else ""
-            p(wrap(f"{grp['score']:>5.2f}/{grp['max_score']:<5g} {grp['name']}{ec}: {grp['output']}"))
-    p(wrap(f"summary: {rep.verdict} {rep.score_text()} — {rep.headline}", indent=""))
+    for line in tail_lines(rep, rep.headline):
+        p(line)

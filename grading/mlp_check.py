@@ -37,7 +37,6 @@ from __future__ import annotations
 import ast
 import itertools
 import math
-import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -45,7 +44,7 @@ import torch
 from torch import nn
 
 from grading import diagnosis, schema, wire
-from grading.report import SubmissionReport, wrap_note
+from grading.report import SubmissionReport, fit, tail_lines, wrap, wrap_note
 from lab import mistakes, reference
 
 __all__ = ["KIND", "TASK", "FILENAME", "QUANTITIES", "TOL", "RULE", "RULE_FULL", "build_cases", "judge",
@@ -669,15 +668,6 @@ def format_table(rows, extra=False):
     return "\n".join(lines)
 
 
-def fit(line, width=100):
-    return line if len(line) <= width else line[:width - 1] + "…"
-
-
-def wrap(text, indent="  ", width=100):
-    return "\n".join(textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
-                                   break_on_hyphens=False))
-
-
 LEGEND = """\
 cells: ok; ok64 = passes by the float64 rerun (a precision warning); ok~ = a shape the course's
   norm broadcasts (a warning); 2.0e-02 = FAIL, the error tested (limit 1e-3; r = relative, used
@@ -718,12 +708,5 @@ def print_single(rep, out, *, explain=False, sandbox_note=""):
             p(wrap(f"{d['text']}  [{d['key']}, {d['rows']} of {rep.details['core_total']} rows]"))
     for w in rep.warnings:
         p(wrap(f"WARNING: {w}", indent=""))
-    for n in rep.notes:
-        p(wrap(f"note: {n}", indent=""))
-    if rep.groups and rep.verdict != "ERROR":
-        p()
-        p("points:")
-        for grp in rep.groups:
-            ec = " (extra credit)" if grp["extra_credit"] else ""
-            p(wrap(f"{grp['score']:>5.2f}/{grp['max_score']:<5g} {grp['name']}{ec}: {grp['output']}"))
-    p(wrap(f"summary: {rep.verdict} {rep.score_text()} — {rep.headline or rep.reason}", indent=""))
+    for line in tail_lines(rep, rep.headline or rep.reason):
+        p(line)

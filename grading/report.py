@@ -9,6 +9,7 @@ The mlp and gd checks fill the same fields; what only one of them has goes into 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -127,8 +128,31 @@ class ClassReport:
                                submissions=[r.to_dict() for r in self.submissions]))
 
 
+# ---------------------------------------------------------------- terminal text (100 columns)
+
+def fit(line: str, width: int = 100) -> str:
+    """A table row cut to ``width`` (the full text is in --json and the feedback files)."""
+    return line if len(line) <= width else line[:width - 1] + "…"
+
+
+def wrap(text: str, indent: str = "  ", width: int = 100) -> str:
+    return "\n".join(textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
+                                   break_on_hyphens=False))
+
+
 def wrap_note(note: str, width: int = 100) -> str:
     """The sandbox note for a terminal: every line wrapped at ``width``, nothing cut off."""
-    import textwrap
     return "\n".join(textwrap.fill(line, width=width, subsequent_indent="  ", break_on_hyphens=False)
                      for line in note.splitlines() if line.strip())
+
+
+def tail_lines(rep: "SubmissionReport", headline: str) -> list[str]:
+    """The end of a single-file report, the same for both checkers: notes, points, summary."""
+    lines = [wrap(f"note: {n}", indent="") for n in rep.notes]
+    if rep.groups and rep.verdict != "ERROR":
+        lines += ["", "points:"]
+        for grp in rep.groups:
+            ec = " (extra credit)" if grp["extra_credit"] else ""
+            lines.append(wrap(f"{grp['score']:>5.2f}/{grp['max_score']:<5g} {grp['name']}{ec}: {grp['output']}"))
+    lines.append(wrap(f"summary: {rep.verdict} {rep.score_text()} — {headline}", indent=""))
+    return lines
