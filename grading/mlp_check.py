@@ -399,7 +399,7 @@ def scan_autograd(source):
 
     Looked for: a ``.backward(`` call on anything but ``self``, ``torch.autograd`` / ``autograd.grad``,
     ``requires_grad`` set true (``requires_grad=False`` is harmless), ``enable_grad``,
-    ``set_grad_enabled(True)``."""
+    ``set_grad_enabled(True)``, ``torch.func`` / ``functorch`` (vjp, grad, jacrev are autograd)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -435,6 +435,8 @@ def scan_autograd(source):
                     hit(node, "enable_grad")
                 elif name.endswith("autograd.grad") or name.endswith("autograd.backward") or name == "torch.autograd":
                     hit(node, "torch.autograd")
+                elif name == "torch.func" or name == "functorch":   # vjp, grad, jacrev: autograd too
+                    hit(node, "torch.func")
                 elif node.attr == "requires_grad" and isinstance(getattr(node, "ctx", None), ast.Store):
                     hit(node, "requires_grad set")
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -443,6 +445,9 @@ def scan_autograd(source):
                 if "autograd" in mod or any("autograd" in n or n in ("enable_grad", "grad") and "torch" in mod
                                             for n in names):
                     hit(node, "imports autograd")
+                elif mod.startswith(("torch.func", "functorch")) or any(
+                        n.startswith(("torch.func", "functorch")) for n in names):
+                    hit(node, "imports torch.func")
     return [hits[k] for k in sorted(hits)]
 
 

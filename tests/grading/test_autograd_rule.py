@@ -41,3 +41,12 @@ def test_runtime_facts_alone_raise_the_flag_and_clean_code_none():
     clean = "import torch\nx = torch.zeros(2, requires_grad=False)\nwith torch.no_grad():\n    pass\n"
     assert scan_autograd(clean) == [] and autograd_flag([], [dict(autograd=None)]) is None
     assert scan_autograd("def f(:\n") == []
+
+
+def test_torch_func_is_autograd_too():
+    # vjp / grad / jacrev compute the backward pass for the student: the rule names those lines
+    src = ("import torch\nimport functorch\nfrom torch.func import vjp\n\n"
+           "def backward(f, x, g):\n    _, pull = vjp(f, x)\n    return torch.func.grad(f)(x), pull(g)\n")
+    assert [(ln, what) for ln, _, what in scan_autograd(src)] == [(2, "imports torch.func"),
+                                                                  (3, "imports torch.func"), (7, "torch.func")]
+    assert scan_autograd("import torch\nimport torch.nn.functional as F\ny = F.relu(torch.ones(2))\n") == []
