@@ -25,12 +25,14 @@ def write_json(class_report, path):
 
 
 def write_gradebook(class_report, path):
-    """One line per submission: submission, score, max, verdict, flags (and the reason)."""
+    """One line per submission: submission, score, max, verdict, flags, and the reason: why it cannot be
+    checked, or for a FAIL the one-line diagnosis (empty for a PASS)."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["submission", "score", "max", "verdict", "flags", "reason"])
         for r in class_report.submissions:
-            w.writerow([r.path, f"{r.score:.2f}", f"{r.max_score:g}", r.verdict, " | ".join(r.flags), r.reason or ""])
+            why = r.reason or (r.headline if r.verdict != "PASS" else "")
+            w.writerow([r.path, f"{r.score:.2f}", f"{r.max_score:g}", r.verdict, " | ".join(r.flags), why or ""])
 
 
 def write_cases_csv(class_report, path, quantities, cell_text):

@@ -185,6 +185,8 @@ def test_batch_output_totals_exit_code_and_the_files_written(class_run):
     assert {g["verdict"] for g in grades} == {"PASS", "FAIL", "ERROR"}
     by = {Path(g["submission"]).name: g for g in grades}
     assert by["good_bias_row.py"]["score"] == "35.00" and by["good_bias_row.py"]["max"] == "35"
+    assert by["good_bias_row.py"]["reason"] == ""                      # a FAIL says why, a PASS nothing
+    assert "the ½·(ŷ − y)² convention" in by["bug_half_mse.py"]["reason"]
     feedback = sorted(p.name for p in (class_run["out"] / "feedback").iterdir())
     assert len(feedback) == class_run["n"] and "bug_half_mse.md" in feedback
     text = (class_run["out"] / "feedback" / "bug_half_mse.md").read_text()
