@@ -84,7 +84,7 @@ class SubmissionReport:
 
     def to_dict(self) -> dict:
         d = dict(path=self.path, kind=self.kind, verdict=self.verdict, exit=self.exit, reason=self.reason,
-                 seconds=self.seconds, score=round(self.score, 4), max_score=self.max_score,
+                 headline=self.headline, seconds=self.seconds, score=round(self.score, 4), max_score=self.max_score,
                  groups=self.groups, flags=self.flags, warnings=self.warnings, notes=self.notes,
                  diagnoses=self.diagnoses, cases=self.cases, stdout_tail=self.stdout_tail,
                  stderr_tail=self.stderr_tail)

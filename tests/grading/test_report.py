@@ -17,8 +17,10 @@ def test_the_crashed_form_is_an_error_with_zero_points():
 
 def test_to_dict_keeps_the_old_shape_and_is_plain_json():
     rep = SubmissionReport(path="x.py", kind="mlp", verdict="FAIL", score=17.5, max_score=35, flags=["uses autograd"],
-                           cases=[dict(value=float("nan"))], details=dict(core_passed=3, core_total=36, rows=[]))
+                           cases=[dict(value=float("nan"))], details=dict(core_passed=3, core_total=36, rows=[]),
+                           headline="core 3/36 rows")
     d = rep.to_dict()
+    assert d["headline"] == "core 3/36 rows"
     assert d["path"] == "x.py" and d["verdict"] == "FAIL" and d["exit"] == 1
     assert d["score"] == 17.5 and d["flags"] == ["uses autograd"] and d["core_total"] == 36
     assert d["cases"][0]["value"] == "nan"
