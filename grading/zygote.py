@@ -32,6 +32,7 @@ import ctypes
 import importlib
 import json
 import os
+import re
 import resource
 import select
 import shutil
@@ -225,6 +226,15 @@ def drop_to_nobody() -> None:
         os.setuid(NOBODY)
 
 
+def pid_max_is_per_namespace(release: str | None = None) -> bool:
+    """True on Linux >= 6.14, where kernel.pid_max belongs to each PID namespace. Before that it is
+    one value for the whole machine: a grader running as real root (fork mode, no user namespace)
+    would set the machine's pid_max, so there it is never written."""
+    release = release if release is not None else os.uname().release
+    m = re.match(r"(\d+)\.(\d+)", release)
+    return bool(m) and (int(m.group(1)), int(m.group(2))) >= (6, 14)
+
+
 def cap_pids(processes) -> bool:
     """Cap the pids of the student's own PID namespace (Linux >= 6.14 keeps pid_max per namespace).
 
@@ -233,7 +243,7 @@ def cap_pids(processes) -> bool:
     The kernel's floor is 301, so the cap is max(301, processes + 1). False where the kernel has no
     per-namespace pid_max (older kernels: the sysctl is read-only in a child namespace); the
     budget and the kill of the namespace still end a fork bomb there."""
-    if not processes:
+    if not processes or not pid_max_is_per_namespace():
         return False
     try:
         with open("/proc/sys/kernel/pid_max", "w") as fh:

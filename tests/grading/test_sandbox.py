@@ -522,3 +522,22 @@ def test_a_weaker_run_is_named_in_the_header():
                               pool_factory=WeakPool, progress=False)
     assert "WEAKER for 1 submission(s)" in report.sandbox_note
     assert "uid map refused (PermissionError)" in report.sandbox_note
+
+
+def test_the_machines_pid_max_is_never_changed(tmp_path, mode):
+    # the pid cap is written only where pid_max belongs to the submission's own PID namespace
+    from grading.zygote import pid_max_is_per_namespace
+
+    assert pid_max_is_per_namespace("6.14.0") and pid_max_is_per_namespace("7.1.2-custom")
+    assert not pid_max_is_per_namespace("6.13.12-arch1") and not pid_max_is_per_namespace("5.15.0-91-generic")
+    assert not pid_max_is_per_namespace("unknown")
+    before = Path("/proc/sys/kernel/pid_max").read_text()
+    sub = write_sub(tmp_path, "pidmax", """
+        def answer(x):
+            return open("/proc/sys/kernel/pid_max").read().strip()
+    """)
+    (run,) = run_all([(sub, [{"x": 1}])], mode)
+    assert run.cases[0].status == "ok", run.cases[0].error
+    assert Path("/proc/sys/kernel/pid_max").read_text() == before
+    if pid_max_is_per_namespace() and run.ns_error == "":
+        assert run.cases[0].payload["y"] == str(max(301, Limits().processes + 1))
