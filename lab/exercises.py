@@ -268,8 +268,8 @@ FORMULAS = {
         "ell": _formula("tensor", {**_COL, **_NET_VALUES}),
     },
     "check_gradients": {q: _formula("tensor", _GRAD_ALLOWED) for q in ("dl_dW1", "dl_db1", "dl_dW2", "dl_db2")},
-    "check_jacobians": {"dz2_dz1": _formula("tensor", {"z1": ("h", 1)}),
-                        "dyhat_dz3": _formula("tensor", {"z3": ("K", 1)}),
+    "check_jacobians": {"dz2_dz1": _formula("tensor", {"z1": ("h", 1), "z2": ("h", 1)}),
+                        "dyhat_dz3": _formula("tensor", {"z3": ("K", 1), "y_hat": ("K", 1)}),
                         "dl_dyhat": _formula("tensor", {"y_hat": ("K", 1), "y": ("K", 1)})},
     "check_bce_gradient": {"dl_dyhat": _formula("tensor", {"y_hat": ("K", 1), "y": ("K", 1)}),
                            "dl_dz3": _formula("tensor", {"y_hat": ("K", 1), "y": ("K", 1)})},
@@ -931,13 +931,15 @@ def check_gradients(dl_dW1=None, dl_db1=None, dl_dW2=None, dl_db2=None, *, quest
 @_check
 def check_jacobians(dz2_dz1=None, dyhat_dz3=None, dl_dyhat=None, *, question="1.2"):
     """1.2(d) / 1.3(a): ``dz2_dz1(z1)`` (h×h), ``dyhat_dz3(z3)`` (K×K) and ``dl_dyhat(y_hat, y)``
-    (1×K), in numerator layout; z1, z3, y_hat and y are column vectors."""
+    (1×K), in numerator layout; z1, z3, y_hat and y are column vectors. A Jacobian may also be
+    written in the layer's output, as is common on paper: ``dz2_dz1(z2)`` (σ′ = z₂(1 − z₂)),
+    ``dyhat_dz3(y_hat)`` (ŷ(1 − ŷ)); it is evaluated at the true network's values."""
     _question(question)
-    parts = [("dz2_dz1", dz2_dz1, ("z1",), "dz2_dz1"), ("dyhat_dz3", dyhat_dz3, ("z3",), "dyhat_dz3"),
+    parts = [("dz2_dz1", dz2_dz1, ("z1", "z2"), "dz2_dz1"), ("dyhat_dz3", dyhat_dz3, ("z3", "y_hat"), "dyhat_dz3"),
              ("dl_dyhat", dl_dyhat, ("y_hat", "y"), "dl_dyhat")]
     if all(p[1] is None for p in parts):
         return _unanswered()
-    draws = _network_draws(question, ("z1", "z3", "y_hat"))
+    draws = _network_draws(question, ("z1", "z2", "z3", "y_hat"))
     return _judge_parts(parts, draws, question)
 
 

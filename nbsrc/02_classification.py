@@ -174,6 +174,7 @@ exercises.check_gradients(dl_dW1=lambda x, W2, dl_dyhat, dz2_dz1, dyhat_dz3: x @
 #
 # Write the three Jacobians of the new network as functions: `dz2_dz1(z1)` ($h\times h$),
 # `dyhat_dz3(z3)` ($K\times K$) and `dl_dyhat(y_hat, y)` ($1\times K$), column vectors in, numerator layout out.
+# As on paper, a Jacobian may also be written in its layer's output: `dz2_dz1(z2)`, `dyhat_dz3(y_hat)`.
 
 # %% tags=["exercise"]
 def my_dz2_dz1(z1):

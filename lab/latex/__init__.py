@@ -580,7 +580,8 @@ class _Render:
 
     def r_subscript(self, n):
         base, script = n.children
-        return f"{self.go(base)}_{''.join(self.go(i) for i in script_items(script))}"
+        # an index reads as written: z_{2i} is z_2i, not the product z_2·i
+        return f"{self.go(base)}_{''.join(self.go(i) for i in script_items(script)).replace('·', '')}"
 
     def r_prime(self, n):
         return f"{self.go(n.children[0])}ᵀ"

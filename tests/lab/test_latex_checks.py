@@ -51,6 +51,12 @@ CASES = [
      r"\begin{bmatrix} \sigma(z_{3,1})(1-\sigma(z_{3,1})) & \cdots & 0 \\ \vdots & \ddots & \vdots \\ 0 & \cdots &"
      r" \sigma(z_{3,K})(1-\sigma(z_{3,K})) \end{bmatrix}", RIGHT),
     ("1.3a", "check_forward", {"question": "1.3a"}, "z2", r"z_2 = \sigma(z_1)", "sigmoid_for_tanh"),
+    # a Jacobian written in the layer's output, as on paper: σ′ = ŷ(1 − ŷ), tanh′ = 1 − z₂²
+    ("1.3a", "check_jacobians", {"question": "1.3a"}, "dyhat_dz3",
+     r"\left(\frac{\partial \hat y}{\partial z_3}\right)_{ij} = \begin{cases} \hat{y}_i(1-\hat{y}_i) & i = j \\ "
+     r"0 & \text{otherwise}\end{cases}", RIGHT),
+    ("1.3a", "check_jacobians", {"question": "1.3a"}, "dz2_dz1", r"\operatorname{diag}(1 - z_2^2)", RIGHT),
+
     # 1.3(b): BCE
     ("1.3b", "check_bce_gradient", {}, "dl_dyhat",
      r"\frac{\partial \ell}{\partial \hat y} = \frac{1}{K}\left(\frac{\hat y - y}{\hat y \odot (1-\hat y)}\right)^\top", RIGHT),
@@ -136,3 +142,24 @@ def test_unreadable_answers_get_unread_never_wrong(check, extra, quantity, text,
         ex.check_loss(extra["which"], **{quantity: text}, verbose=False)
     assert v.status == "unread", v.line
     assert "could not read" in v.line and where in v.line, v.line
+
+
+def test_an_index_reads_as_written():
+    # z_{2i} is element i of z₂: shown as z_2i, never as the product z_2·i
+    v = ex.check_jacobians(dz2_dz1=r"\left(\frac{\partial z_2}{\partial z_1}\right)_{ij} = \begin{cases} "
+                                   r"1 - z_{2i}^2 & i = j \\ 0 & \text{otherwise}\end{cases}",
+                           question="1.3a", verbose=False)
+    assert "correct so far: dz2_dz1" in v.line and "z_2i²" in v.line and "z_2·i" not in v.line
+    # the sigmoid's form in z₂ where f = tanh: read, and wrong (seed 004's 1.3(a))
+    v = ex.check_jacobians(dz2_dz1=r"\left(\frac{\partial z_2}{\partial z_1}\right)_{ij} = \begin{cases} "
+                                   r"z_{2i}(1 - z_{2i}) & i = j \\ 0 & \text{otherwise}\end{cases}",
+                           question="1.3a", verbose=False)
+    assert v.status == "wrong" and "read as: [{z_2i·(1 − z_2i) if i = j" in v.line
+
+
+def test_a_jacobian_in_code_may_take_the_layers_output():
+    import torch
+    v = ex.check_jacobians(dz2_dz1=lambda z2: torch.diag((1 - z2 ** 2).flatten()),
+                           dyhat_dz3=lambda y_hat: torch.diag((y_hat * (1 - y_hat)).flatten()),
+                           dl_dyhat=lambda y_hat, y: 2 * (y_hat - y).T, question="1.3a", verbose=False)
+    assert v.status == "correct", v.line
